@@ -1,0 +1,42 @@
+"""Site plumbing for the course: plotly.js served once, no kernel widgets, no thebe.
+
+- Figures in the chapters are bare <div>s (see helpers/plots.py): plotly.js, as shipped inside
+  the plotly Python package, is copied into the site's _static folder and loaded in every page's
+  <head>, so the browser caches one copy and the site reads with no network.
+- The kernels that execute the chapters inherit COURSE_SITE_BUILD=1, which tells explorers to
+  emit only their static figure: a live widget's saved state would embed plotly's widget bundle
+  (about 5 MB) in the page and show nothing without a kernel.
+- Jupyter Book 1 always loads sphinx-thebe, whose page script is added twice and throws
+  "Identifier 'THEBE_JS_URL' has already been declared". The course does not use thebe, so its
+  hooks are removed.
+"""
+import os
+import shutil
+from pathlib import Path
+
+import plotly
+
+PLOTLY_JS = Path(plotly.__file__).parent / "package_data" / "plotly.min.js"
+SITE_BUILD_ENV = "COURSE_SITE_BUILD"
+
+
+def add_plotly_js(app):
+    target = Path(app.outdir).parent / ".assets"
+    target.mkdir(parents=True, exist_ok=True)
+    shutil.copy2(PLOTLY_JS, target / "plotly.min.js")
+    app.config.html_static_path.append(str(target))
+
+
+def drop_thebe(app, config):
+    for event in ("env-before-read-docs", "doctree-resolved"):
+        for listener in list(app.events.listeners.get(event, [])):
+            if getattr(listener.handler, "__module__", "").startswith("sphinx_thebe"):
+                app.disconnect(listener.id)
+
+
+def setup(app):
+    os.environ[SITE_BUILD_ENV] = "1"
+    app.connect("config-inited", drop_thebe)
+    app.connect("builder-inited", add_plotly_js)
+    app.add_js_file("plotly.min.js", priority=100)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,48 @@
+"""The ritual at the top of every notebook: choose a device, seed everything, say where we run."""
+import os
+import random
+
+import numpy as np
+import torch
+
+from .checks import check_choice, check_int
+
+DEVICE_ENV = "COURSE_DEVICE"  # set to cpu, cuda or mps to override the automatic choice
+
+
+def pick_device(prefer=None):
+    """CUDA if present, then Apple's MPS, then the CPU; `prefer` or $COURSE_DEVICE overrides."""
+    prefer = prefer or os.environ.get(DEVICE_ENV)
+    if prefer:
+        check_choice("prefer", prefer, ("cpu", "cuda", "mps"))
+        available = {"cpu": True, "cuda": torch.cuda.is_available(),
+                     "mps": torch.backends.mps.is_available()}
+        if not available[prefer]:
+            raise ValueError(f"prefer={prefer!r} was asked for but this machine has no {prefer} device")
+        return torch.device(prefer)
+    if torch.cuda.is_available():
+        return torch.device("cuda")
+    if torch.backends.mps.is_available():
+        return torch.device("mps")
+    return torch.device("cpu")
+
+
+def seed_everything(seed):
+    """Seed Python, NumPy and torch; return a torch.Generator so experiments own their randomness."""
+    seed = check_int("seed", seed, 0, 2**32 - 1)
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    return torch.Generator().manual_seed(seed)
+
+
+def describe_device(device):
+    """One line naming the device and PyTorch version, printed by every notebook."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        name = torch.cuda.get_device_name(device)
+    elif device.type == "mps":
+        name = "Apple GPU (MPS)"
+    else:
+        name = f"CPU, {torch.get_num_threads()} threads"
+    return f"Device: {device.type} ({name}), PyTorch {torch.__version__}"

@@ -1,0 +1,88 @@
+"""One plot style for the whole course, and a plotly renderer that works on the site and live.
+
+The renderer emits two versions of every figure: a bare <div> that draws with the plotly.js the
+website loads once in every page (Jupyter Book shows this one), and plotly's own JSON, which
+JupyterLab and VS Code draw natively in a live kernel. Div ids come from the figure's content,
+so rebuilding the book gives identical HTML.
+"""
+import hashlib
+import json
+
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
+from plotly.io._base_renderers import MimetypeRenderer
+
+# Okabe & Ito's palette: distinguishable under the common forms of colour blindness.
+PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
+
+TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
+TEMPLATE.layout.update(colorway=PALETTE, font=dict(size=13), margin=dict(l=70, r=20, t=60, b=60),
+                       hovermode="x unified", legend=dict(orientation="h", y=-0.22))
+
+
+class CourseRenderer(MimetypeRenderer):
+    def to_mimebundle(self, fig_dict):
+        div_id = "fig-" + hashlib.sha1(json.dumps(fig_dict, sort_keys=True, default=str).encode()).hexdigest()[:12]
+        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, div_id=div_id,
+                           config={"displaylogo": False, "responsive": True}, validate=False)
+        return {"text/html": html, "application/vnd.plotly.v1+json": fig_dict}
+
+
+def use_course_style():
+    """Make every figure in this kernel use the course's template and renderer."""
+    pio.templates["course"] = TEMPLATE
+    pio.templates.default = "course"
+    pio.renderers["course"] = CourseRenderer()
+    try:
+        import google.colab  # noqa: F401  Colab draws plotly with its own renderer
+    except ImportError:
+        pio.renderers.default = "course"
+
+
+def figure_html(fig):
+    """The site's version of a figure: a <div> and the script that draws it."""
+    return CourseRenderer().to_mimebundle(fig.to_plotly_json())["text/html"]
+
+
+# Values a float type cannot hold are drawn on the floor ("0") or the ceiling ("inf") of the axis.
+LIMITS = {"float32": (1e-47, 1e40), "float64": (1e-326, 1e310)}
+
+
+def encode_for_log_axis(values, dtype="float32", digits=3):
+    """Finite positive values rounded to `digits` significant figures; 0 -> floor; inf/NaN -> ceiling."""
+    floor, ceiling = LIMITS[dtype]
+    values = np.asarray(values, dtype=float)
+    out = np.where(np.isfinite(values), values, ceiling)
+    out = np.where(out == 0.0, floor, out)
+    return [float(f"{v:.{digits}g}") for v in out]
+
+
+def gradient_axes(fig, dtype="float32"):
+    """Log y axis over the whole range of `dtype`, with its floor and ceiling labelled."""
+    floor, ceiling = LIMITS[dtype]
+    lo, hi = int(np.log10(floor)), int(np.log10(ceiling))
+    step = 10 if dtype == "float32" else 50
+    inner = [10.0 ** k for k in range(lo - lo % step + step, hi, step)]
+    fig.update_yaxes(type="log", range=[lo - 1, hi + 1], title="‖∂L/∂hₜ‖ (log scale)",
+                     tickvals=[floor] + inner + [ceiling],
+                     ticktext=["0 (underflow)"] + [f"1e{round(np.log10(v))}" for v in inner] + ["inf (overflow)"])
+    fig.update_xaxes(title="position t in the sequence (the loss is taken at the last step)")
+    return fig
+
+
+def loss_curves(curves, title, y_title="training loss (log scale)"):
+    """Loss per update for several runs; a run that diverged simply ends where its loss went NaN."""
+    fig = go.Figure()
+    for name, losses in curves.items():
+        losses = np.asarray(losses, dtype=float)
+        finite = np.isfinite(losses)
+        fig.add_scatter(x=np.flatnonzero(finite), y=np.round(losses[finite], 5), name=name, mode="lines")
+        if not finite.all() and finite.any():
+            last = np.flatnonzero(finite)[-1]
+            fig.add_annotation(x=last, y=np.log10(losses[last]), text=f"{name}: NaN after update {last}",
+                               showarrow=True, arrowhead=2)
+    fig.update_yaxes(type="log", title=y_title)
+    fig.update_xaxes(title="update")
+    fig.update_layout(title=title, height=420)
+    return fig

@@ -1,0 +1,135 @@
+"""Training experiments for the gradient chapter: clipping, and truncated BPTT.
+
+Both use PyTorch's fused nn.RNN / nn.GRU / nn.LSTM: the point here is training behaviour, and
+the step-by-step models in models.py are checked against these same modules in the tests.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checks import check_choice, check_float, check_int
+from .inits import recurrent_matrix, rescale_to_radius
+from .tasks import adding_problem, delayed_echo
+
+CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
+
+
+class SequenceModel(nn.Module):
+    """A recurrent layer (rnn, gru or lstm) followed by a linear read-out at every step."""
+
+    def __init__(self, cell, input_size, hidden_size, output_size):
+        super().__init__()
+        check_choice("cell", cell, tuple(CELLS))
+        self.recurrent = CELLS[cell](check_int("input_size", input_size, 1), check_int("hidden_size", hidden_size, 1))
+        self.head = nn.Linear(hidden_size, check_int("output_size", output_size, 1))
+
+    def forward(self, x, state=None):
+        outputs, state = self.recurrent(x, state)   # outputs: (seq_len, batch, hidden)
+        return self.head(outputs), state
+
+
+def detach_state(state):
+    """Cut the graph behind a recurrent state: a tensor (RNN, GRU) or a tuple (h, c) (LSTM)."""
+    if state is None:
+        return None
+    if isinstance(state, tuple):
+        return tuple(s.detach() for s in state)
+    return state.detach()
+
+
+@dataclass
+class ClippingRun:
+    max_norm: float | None
+    losses: np.ndarray        # training loss per update (NaN once training has diverged)
+    grad_norms: np.ndarray    # gradient norm before clipping, per update
+
+    @property
+    def diverged_at(self):
+        """First update whose loss was not finite, or None."""
+        bad = np.flatnonzero(~np.isfinite(self.losses))
+        return int(bad[0]) if bad.size else None
+
+
+def clipping_experiment(max_norms=(None, 1.0), radius=1.5, lr=0.2, steps=300, seq_len=20,
+                        hidden_size=32, batch=64, seed=0, progress=True):
+    """Train the same tanh RNN on the adding problem with and without gradient-norm clipping.
+
+    W_hh starts orthogonal and rescaled to `radius` > 1, and the learning rate is large: the
+    setting in which unclipped gradients explode. Every run sees the same data and weights.
+    """
+    steps = check_int("steps", steps, 1)
+    radius = check_float("radius", radius, low=0.0)
+    lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+    runs = []
+    for max_norm in max_norms:
+        if max_norm is not None:
+            check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
+        g = torch.Generator().manual_seed(seed)
+        torch.manual_seed(seed)
+        model = SequenceModel("rnn", 2, hidden_size, 1)
+        with torch.no_grad():
+            model.recurrent.weight_hh_l0.copy_(rescale_to_radius(recurrent_matrix(hidden_size, "orthogonal", g), radius))
+        optimizer = torch.optim.SGD(model.parameters(), lr=lr)
+        losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
+        label = f"clip at {max_norm}" if max_norm else "no clipping"
+        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False):
+            x, y = adding_problem(batch, seq_len, g)
+            prediction, _ = model(x)
+            loss = nn.functional.mse_loss(prediction[-1], y)
+            if not torch.isfinite(loss):
+                break  # the weights are already inf/NaN: nothing further to learn
+            optimizer.zero_grad()
+            loss.backward()
+            norms[step] = nn.utils.clip_grad_norm_(model.parameters(), max_norm or float("inf")).item()
+            losses[step] = loss.item()
+            optimizer.step()
+        runs.append(ClippingRun(max_norm, losses, norms))
+    return runs
+
+
+def truncated_gradient_reach(cell, seq_len, window, hidden_size=16, seed=0):
+    """||dL/dx_t|| for a loss at the last step, when the sequence is run in windows of `window`.
+
+    The state is detached between windows, as in truncated BPTT, so the gradient reaches back
+    only to the start of the last window. Works for RNN, GRU and LSTM (whose state is a tuple).
+    """
+    seq_len = check_int("seq_len", seq_len, 1)
+    window = check_int("window", window, 1)
+    torch.manual_seed(seed)
+    model = SequenceModel(cell, 1, hidden_size, 1)
+    x = torch.randn(seq_len, 1, 1, generator=torch.Generator().manual_seed(seed), requires_grad=True)
+    state, prediction = None, None
+    for start in range(0, seq_len, window):
+        prediction, state = model(x[start:start + window], detach_state(state))
+    prediction[-1].sum().backward()
+    return x.grad.abs().flatten().numpy()
+
+
+def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=150, batch=32, lr=0.01,
+                        seed=0, progress=True):
+    """Train on the delayed-echo task with truncated BPTT; return sign accuracy on fresh data.
+
+    Only the steps at least `delay` into the sequence are scored (earlier targets are 0).
+    """
+    window = check_int("window", window, 1)
+    delay = check_int("delay", delay, 0, seq_len - 1)
+    g = torch.Generator().manual_seed(seed)
+    torch.manual_seed(seed)
+    model = SequenceModel(cell, 1, hidden_size, 1)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    for _ in tqdm(range(steps), desc=f"{cell}, window {window}", disable=not progress, leave=False):
+        x, y = delayed_echo(batch, seq_len, delay, g)
+        state = None
+        for start in range(0, seq_len, window):
+            prediction, state = model(x[start:start + window], detach_state(state))
+            loss = nn.functional.mse_loss(prediction, y[start:start + window])
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+    with torch.no_grad():
+        x, y = delayed_echo(256, seq_len, delay, g)
+        prediction, _ = model(x)
+        return (prediction[delay:].sign() == y[delay:]).float().mean().item()
