@@ -16,7 +16,6 @@ Prints measured figures (nothing here is asserted; the targets are printed next 
 Threads: torch.set_num_threads($TORCH_NUM_THREADS), 2 when the variable is unset (the course's CI
 runner has two cores). Timings on a shared machine vary; the load average is printed with them.
 """
-import math
 import os
 import statistics
 import sys
@@ -54,11 +53,7 @@ def radius_values(n):
 
 def time_widget(hidden, seq_len, init, device):
     """Median, min and max (ms) of REPEATS radius changes; and the median of gradient_flow alone."""
-    # Built with every init and then switched: a widget *built* for one init has a single trace that
-    # update() pairs with "default" and hides (see the report on helpers/explorers.py), which would
-    # skip the redraw and flatter the timing. Switching the control gives the intended state.
-    widget = GradientFlowWidget(radius=1.0, seq_len=seq_len, init="all", hidden_size=hidden, device=device)
-    widget.controls["init"].value = init
+    widget = GradientFlowWidget(radius=1.0, seq_len=seq_len, init=init, hidden_size=hidden, device=device)
     values = radius_values(REPEATS + 3)
     for v in values[:3]:                       # warm-up: caches, allocator, kernels
         widget.controls["radius"].value = v
@@ -75,6 +70,7 @@ def time_widget(hidden, seq_len, init, device):
         gradient_flow([v], inits, seq_len, hidden, device=device)
         sync(device)
         compute.append(time.perf_counter() - start)
+    # guard: a redraw that hid the curves would skip the encoding work and flatter the timing
     visible = sum(t.visible is not False for t in widget.figure.data)
     assert visible == len(inits), f"expected {len(inits)} visible curves, the figure shows {visible}"
     ms = [1e3 * t for t in times]
@@ -141,6 +137,9 @@ def main():
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} CPU threads, "
           f"{os.cpu_count()} CPUs, load average {load[0]:.2f} {load[1]:.2f} {load[2]:.2f}")
+    if load[0] > 1.0:
+        print("WARNING: other processes are using the CPU. With 2 threads, batched matmuls then wait at OpenMP "
+              "barriers for a busy core, and these timings can be 10-1000x worse than on a quiet machine.")
     if "cuda" in devices:
         print(f"CUDA: {torch.cuda.get_device_name(0)}")
     else:

@@ -12,13 +12,14 @@ DEVICE_ENV = "COURSE_DEVICE"  # set to cpu, cuda or mps to override the automati
 
 def pick_device(prefer=None):
     """CUDA if present, then Apple's MPS, then the CPU; `prefer` or $COURSE_DEVICE overrides."""
+    name = "prefer" if prefer else f"${DEVICE_ENV}"
     prefer = prefer or os.environ.get(DEVICE_ENV)
     if prefer:
-        check_choice("prefer", prefer, ("cpu", "cuda", "mps"))
+        check_choice(name, prefer, ("cpu", "cuda", "mps"))
         available = {"cpu": True, "cuda": torch.cuda.is_available(),
                      "mps": torch.backends.mps.is_available()}
         if not available[prefer]:
-            raise ValueError(f"prefer={prefer!r} was asked for but this machine has no {prefer} device")
+            raise ValueError(f"{name}={prefer!r} was asked for but this machine has no {prefer} device")
         return torch.device(prefer)
     if torch.cuda.is_available():
         return torch.device("cuda")

@@ -12,6 +12,7 @@ import os
 
 import numpy as np
 import plotly.graph_objects as go
+import torch
 
 from .checks import check_choice, check_float, check_int
 from .device import pick_device
@@ -25,6 +26,7 @@ STATIC_HIDDEN = 64
 MAX_POINTS = 200          # a long curve is drawn at every k-th step to keep the page light
 RADIUS_LABEL = "|W_h| = spectral radius ρ(W_hh)"
 COLORS = dict(zip(INITS, PALETTE))
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 
 class DualExplorer:
@@ -72,7 +74,7 @@ def static_gradient_figure(flows, active_radius=1.0):
     for seq_len in lengths:
         flow, step = flows[seq_len], _stride(seq_len)
         for i, init in enumerate(inits):
-            fig.add_scatter(y=encode_for_log_axis(flow.grad_h[i, active, ::step]), x0=0, dx=step,
+            fig.add_scatter(y=encode_for_log_axis(flow.grad_h[i, active, ::step], flow.dtype), x0=0, dx=step,
                             name=trace_label(init, flow, i, active), line=dict(color=COLORS[init]),
                             visible=seq_len == lengths[-1], hovertemplate="%{y:.3g}")
 
@@ -81,7 +83,7 @@ def static_gradient_figure(flows, active_radius=1.0):
         for seq_len in lengths:
             flow, step = flows[seq_len], _stride(seq_len)
             for i, init in enumerate(inits):
-                ys.append(encode_for_log_axis(flow.grad_h[i, j, ::step]))
+                ys.append(encode_for_log_axis(flow.grad_h[i, j, ::step], flow.dtype))
                 names.append(trace_label(init, flow, i, j))
         return {"y": ys, "name": names}
 
@@ -90,13 +92,14 @@ def static_gradient_figure(flows, active_radius=1.0):
                     args=[{"visible": [L == other for other in lengths for _ in inits]},
                           {"xaxis.range": [0, L - 1]}]) for L in lengths]
     fig.update_layout(
-        title=f"How much gradient reaches step t (tanh RNN, hidden {first.hidden_size}, {first.dtype})",
-        height=560, xaxis_range=[0, lengths[-1] - 1],
-        sliders=[dict(active=active, steps=steps, y=-0.3, len=1.0, pad=dict(t=40),
+        title=dict(text=f"How much gradient reaches step t (tanh RNN, hidden {first.hidden_size}, {first.dtype})",
+                   y=0.98, yanchor="top"),
+        height=600, xaxis_range=[0, lengths[-1] - 1], margin=dict(t=150, b=150),
+        legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
+        sliders=[dict(active=active, steps=steps, x=0, y=-0.2, len=1.0, yanchor="top", pad=dict(t=10),
                       currentvalue=dict(prefix=RADIUS_LABEL + " = "))],
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=len(lengths) - 1,
-                          x=0.0, xanchor="left", y=1.13, yanchor="top", showactive=True)],
-        legend=dict(y=-0.58), margin=dict(b=200, t=110))
+                          x=1.0, xanchor="right", y=1.2, yanchor="bottom", showactive=True)])
     return gradient_axes(fig, first.dtype)
 
 
@@ -116,20 +119,21 @@ class GradientFlowWidget:
             hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden (units)"),
             dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision"),
         )
-        self.figure = go.FigureWidget(static_gradient_figure(self._compute(), radius))
-        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
-        self.figure.layout.margin.b, self.figure.layout.legend.y = 80, -0.2
+        # one trace per init, always: the init control shows or hides them
+        self.figure = go.FigureWidget(static_gradient_figure(self._compute(INITS), radius))
+        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()   # the widgets replace them
+        self.figure.layout.margin.b, self.figure.layout.height = 70, 520
+        self.update()
         for control in self.controls.values():
             control.observe(lambda change: self.update(), names="value")
         self.view = w.VBox([w.HBox([self.controls[k] for k in ("radius", "seq_len", "init")]),
                             w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.figure])
 
-    def _compute(self):
+    def _compute(self, inits=None):
         c = {k: v.value for k, v in self.controls.items()}
-        import torch
-        inits = INITS if c["init"] == "all" else (c["init"],)
+        inits = inits or (INITS if c["init"] == "all" else (c["init"],))
         flow = gradient_flow([c["radius"]], inits, c["seq_len"], c["hidden_size"], seed=self.seed,
-                             dtype=getattr(torch, c["dtype"]), device=self.device)
+                             dtype=DTYPES[c["dtype"]], device=self.device)
         return {c["seq_len"]: flow}
 
     def update(self):

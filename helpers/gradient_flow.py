@@ -10,6 +10,7 @@ Numbers are computed in `dtype` (float32, as training would) so that a gradient 
 inf or underflows to exactly 0 does so here too; each is reported with the step where it began.
 Norms are accumulated in float64, so a float32 vector of tiny entries keeps a nonzero norm.
 """
+import contextlib
 import functools
 from dataclasses import dataclass, field
 
@@ -21,6 +22,7 @@ from .inits import INITS, recurrent_matrix, spectral_radius
 
 MAX_SEQ_LEN = 100_000
 MAX_HIDDEN = 4096
+SMALL_HIDDEN = 128   # below this, the CPU recursion runs on one thread
 
 
 @dataclass
@@ -57,6 +59,26 @@ def bptt_gradients(w_hh, w_ih, inputs, readout, bias=None):
     w_hh: (B, H, H); w_ih: (H, I); inputs: (T, I), shared by the batch; readout: (H,).
     Returns two tensors of shape (T, B, H) and (T, B, I).
     """
+    batch, hidden, _ = w_hh.shape
+    if w_hh.device.type == "cpu" and hidden < SMALL_HIDDEN:
+        # each step is a tiny matrix product: splitting it over threads costs more than it saves,
+        # and on a busy machine every step then waits for all cores (10 ms became 150 ms)
+        with _torch_threads(1):
+            return _bptt(w_hh, w_ih, inputs, readout, bias)
+    return _bptt(w_hh, w_ih, inputs, readout, bias)
+
+
+@contextlib.contextmanager
+def _torch_threads(n):
+    previous = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(previous)
+
+
+def _bptt(w_hh, w_ih, inputs, readout, bias):
     seq_len = inputs.shape[0]
     batch, hidden, _ = w_hh.shape
     drive = inputs @ w_ih.T + (0 if bias is None else bias)   # (T, H): the input's share of each step
@@ -146,8 +168,8 @@ def input_gradient_profile(model, seq_len, input_size=1, seed=0):
     seq_len = check_int("seq_len", seq_len, 1, MAX_SEQ_LEN)
     input_size = check_int("input_size", input_size, 1, MAX_HIDDEN)
     generator = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
-    dtype = next(model.parameters()).dtype
-    x = torch.randn(seq_len, 1, input_size, generator=generator).to(dtype).requires_grad_()
+    weight = next(model.parameters())
+    x = torch.randn(seq_len, 1, input_size, generator=generator).to(weight).requires_grad_()
     outputs, _ = model(x)
     outputs[-1].sum().backward()
-    return x.grad.to(torch.float64).flatten(1).norm(dim=1).numpy()
+    return x.grad.to(torch.float64).flatten(1).norm(dim=1).cpu().numpy()

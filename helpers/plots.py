@@ -46,16 +46,17 @@ def figure_html(fig):
 
 
 # Values a float type cannot hold are drawn on the floor ("0") or the ceiling ("inf") of the axis.
-LIMITS = {"float32": (1e-47, 1e40), "float64": (1e-326, 1e310)}
+# float32's floor and ceiling lie outside its range; float64 has nothing outside its own range
+# (the browser draws in float64 too), so its floor and ceiling are its smallest and largest values.
+LIMITS = {"float32": (1e-47, 1e40),
+          "float64": (float(np.finfo(np.float64).smallest_subnormal), float(np.finfo(np.float64).max))}
 
 
 def encode_for_log_axis(values, dtype="float32", digits=3):
     """Finite positive values rounded to `digits` significant figures; 0 -> floor; inf/NaN -> ceiling."""
     floor, ceiling = LIMITS[dtype]
-    values = np.asarray(values, dtype=float)
-    out = np.where(np.isfinite(values), values, ceiling)
-    out = np.where(out == 0.0, floor, out)
-    return [float(f"{v:.{digits}g}") for v in out]
+    rounded = (float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=float))
+    return [floor if v == 0.0 else v if np.isfinite(v) else ceiling for v in rounded]
 
 
 def gradient_axes(fig, dtype="float32"):
