@@ -10,6 +10,18 @@ from .plots import use_course_style
 from .tables import multiplier_table, tanh_derivative_table
 
 
+def glue(name, value, display=False):
+    """myst_nb.glue while the book is built; without myst-nb (on Colab) it only shows the value."""
+    try:
+        from myst_nb import glue as myst_glue
+    except ImportError:
+        if display:
+            from IPython.display import display as show
+            show(value)
+        return
+    myst_glue(name, value, display=display)
+
+
 def start_notebook(seed=1234):
     """The ritual at the top of every chapter: seed, plot style, and a line saying the device."""
     import torch
