@@ -29,5 +29,7 @@ def start_notebook(seed=1234):
     seed_everything(seed)
     use_course_style()
     device = pick_device()
-    print(describe_device(device))
+    line = describe_device(device)
+    plots.record_provenance(line, seed)
+    print(line)
     return device

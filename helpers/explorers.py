@@ -18,7 +18,7 @@ from .checks import check_choice, check_float, check_int
 from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
-from .plots import PALETTE, encode_for_log_axis, figure_html, gradient_axes
+from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
 STATIC_LENGTHS = (20, 100, 1000)
@@ -100,6 +100,13 @@ def static_gradient_figure(flows, active_radius=1.0):
                       currentvalue=dict(prefix=RADIUS_LABEL + " = "))],
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=len(lengths) - 1,
                           x=1.0, xanchor="right", y=1.2, yanchor="bottom", showactive=True)])
+    describe(fig, caption=("The gradient of a loss at the last step, measured at every earlier step t, for four "
+                           "initialisations of W_hh rescaled to the spectral radius on the slider. Look at the slope: "
+                           "below 1 every curve falls exponentially towards the floor (exactly 0 in "
+                           f"{first.dtype}); near 2 some curves hit the ceiling (inf)."),
+             alt=("Line chart, log scale: gradient norm against position in the sequence for the default, Xavier, "
+                  "orthogonal and identity initialisations, with a slider for the spectral radius and buttons "
+                  f"for sequence lengths {', '.join(map(str, lengths))}."))
     return gradient_axes(fig, first.dtype)
 
 
@@ -111,13 +118,13 @@ class GradientFlowWidget:
         import ipywidgets as w
         self.seed, self.device = seed, device or pick_device()
         self.controls = dict(
-            radius=w.FloatSlider(value=radius, min=0.05, max=2.0, step=0.05, description="|W_h| (ρ)",
+            radius=w.FloatSlider(value=radius, min=0.05, max=2.0, step=0.05, description="|W_h| = ρ (0.05–2)",
                                  continuous_update=True, readout_format=".2f"),
-            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (steps)",
+            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (10–1000 steps)",
                                 continuous_update=False),
-            init=w.Dropdown(options=("all",) + INITS, value=init, description="init"),
-            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden (units)"),
-            dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision"),
+            init=w.Dropdown(options=("all",) + INITS, value=init, description="init of W_hh"),
+            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
+            dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision (dtype)"),
         )
         # one trace per init, always: the init control shows or hides them
         self.figure = go.FigureWidget(static_gradient_figure(self._compute(INITS), radius))
@@ -126,6 +133,8 @@ class GradientFlowWidget:
         self.update()
         for control in self.controls.values():
             control.observe(lambda change: self.update(), names="value")
+        for control in self.controls.values():   # room for labels that carry units and ranges
+            control.style.description_width = "initial"
         self.view = w.VBox([w.HBox([self.controls[k] for k in ("radius", "seq_len", "init")]),
                             w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.figure])
 

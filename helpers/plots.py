@@ -4,8 +4,13 @@ The renderer emits two versions of every figure: a bare <div> that draws with th
 website loads once in every page (Jupyter Book shows this one), and plotly's own JSON, which
 JupyterLab and VS Code draw natively in a live kernel. Div ids come from the figure's content,
 so rebuilding the book gives identical HTML.
+
+On the site each figure is a <figure> with its caption (what to look at), its alt text, and a line
+saying where it was computed (device, PyTorch version, seed), so a figure computed on a GPU says so.
+Backgrounds are transparent and book/_static/course.css recolours text and grid lines in dark mode.
 """
 import hashlib
+import html as html_text
 import json
 
 import numpy as np
@@ -18,14 +23,41 @@ PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F
 
 TEMPLATE = go.layout.Template(pio.templates["plotly_white"])
 TEMPLATE.layout.update(colorway=PALETTE, font=dict(size=13), margin=dict(l=70, r=20, t=60, b=60),
-                       hovermode="x unified", legend=dict(orientation="h", y=-0.22))
+                       hovermode="x unified", legend=dict(orientation="h", y=-0.22),
+                       paper_bgcolor="rgba(0,0,0,0)", plot_bgcolor="rgba(0,0,0,0)")
+
+PROVENANCE = {}   # where this kernel computes: set by helpers.start_notebook
+
+
+def record_provenance(device_line, seed):
+    """Remember the device line and seed, to be printed under every figure."""
+    PROVENANCE.update(device=device_line.removeprefix("Device: "), seed=seed)
+
+
+def describe(fig, caption, alt):
+    """Attach the caption shown under a figure (what to look at) and its alt text."""
+    fig.update_layout(meta=dict(caption=caption, alt=alt))
+    return fig
+
+
+def _as_figure(plot_div, meta):
+    """Wrap a plot <div> in a <figure> with alt text, caption and provenance, when it has a caption."""
+    if not isinstance(meta, dict) or "caption" not in meta:
+        return plot_div
+    where = ""
+    if PROVENANCE:
+        where = (f' <span class="figure-provenance">Computed on {html_text.escape(PROVENANCE["device"])}, '
+                 f'seed {PROVENANCE["seed"]}.</span>')
+    return (f'<figure class="course-figure"><div role="img" aria-label="{html_text.escape(meta.get("alt", ""))}">'
+            f'{plot_div}</div><figcaption>{html_text.escape(meta["caption"])}{where}</figcaption></figure>')
 
 
 class CourseRenderer(MimetypeRenderer):
     def to_mimebundle(self, fig_dict):
         div_id = "fig-" + hashlib.sha1(json.dumps(fig_dict, sort_keys=True, default=str).encode()).hexdigest()[:12]
-        html = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, div_id=div_id,
-                           config={"displaylogo": False, "responsive": True}, validate=False)
+        plot_div = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, div_id=div_id,
+                               config={"displaylogo": False, "responsive": True}, validate=False)
+        html = _as_figure(plot_div, fig_dict.get("layout", {}).get("meta"))
         return {"text/html": html, "application/vnd.plotly.v1+json": fig_dict}
 
 
@@ -72,7 +104,7 @@ def gradient_axes(fig, dtype="float32"):
     return fig
 
 
-def loss_curves(curves, title, y_title="training loss (log scale)"):
+def loss_curves(curves, title, caption, alt, y_title="training loss (log scale)"):
     """Loss per update for several runs; a run that diverged simply ends where its loss went NaN."""
     fig = go.Figure()
     for name, losses in curves.items():
@@ -83,7 +115,7 @@ def loss_curves(curves, title, y_title="training loss (log scale)"):
             last = np.flatnonzero(finite)[-1]
             fig.add_annotation(x=last, y=np.log10(losses[last]), text=f"{name}: NaN after update {last}",
                                showarrow=True, arrowhead=2)
-    fig.update_yaxes(type="log", title=y_title)
+    fig.update_yaxes(type="log", title=y_title, exponentformat="power")
     fig.update_xaxes(title="update")
     fig.update_layout(title=title, height=420)
-    return fig
+    return describe(fig, caption, alt)

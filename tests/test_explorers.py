@@ -46,7 +46,8 @@ def test_mimebundle_has_the_static_html_and_the_widget_view(explorer):
     bundle = explorer._repr_mimebundle_()
     assert "text/html" in bundle and WIDGET_VIEW in bundle
     html = bundle["text/html"]
-    assert html.lstrip().startswith("<div") and 'id="fig-' in html
+    assert html.lstrip().startswith('<figure class="course-figure">') and 'id="fig-' in html
+    assert "<figcaption>" in html and 'role="img" aria-label="Line chart' in html
     assert "sliders" in html and "updatemenus" in html
     assert "cdn.plot.ly" not in html and len(html) < 2_000_000, "plotly.js is loaded once by the site, not per figure"
     assert explorer._repr_mimebundle_()["text/html"] == html

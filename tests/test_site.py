@@ -44,12 +44,32 @@ def test_every_figure_reaches_the_page(chapter):
     assert "cdn.plot.ly" not in html and "unpkg.com" not in html and "cdn.jsdelivr" not in html
 
 
-def test_plotly_js_is_served_once_not_inlined():
+@pytest.mark.parametrize("page_name", PAGES)
+def test_plotly_js_is_served_once_and_pages_stay_light(page_name):
     assert (SITE / "_static" / "plotly.min.js").exists()
+    page = SITE / f"{page_name}.html"
+    html = page.read_text()
+    assert len(re.findall(r"_static/plotly\.min\.js", html)) == 1
+    size = page.stat().st_size
+    print(f"{page_name}.html: {size / 1024:.0f} KiB")
+    assert size <= 1_500_000, f"{page_name}.html is {size} bytes (limit 1.5 MB)"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_figure_has_a_caption_alt_text_and_provenance(chapter):
+    html = (SITE / "book" / f"{chapter}.html").read_text()
+    figures = re.findall(r'<figure class="course-figure"><div role="img" aria-label="([^"]*)">', html)
+    assert len(figures) == html.count("Plotly.newPlot("), "a figure has no caption (use helpers.plots.describe)"
+    assert all(len(alt) > 20 for alt in figures)
+    captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
+    assert all("Computed on" in c and "PyTorch" in c and "seed" in c for c in captions[-len(figures):])
+
+
+def test_search_finds_chapter_content():
+    index = (SITE / "searchindex.js").read_text()
     for chapter in CHAPTERS:
-        html = (SITE / "book" / f"{chapter}.html").read_text()
-        assert len(re.findall(r"_static/plotly\.min\.js", html)) == 1
-        assert len(html) < 1_500_000, f"{chapter}.html is {len(html)} bytes: plotly.js inlined?"
+        assert f'"book/{chapter}"' in index
+    assert '"vanish"' in index or '"vanishing"' in index
 
 
 @pytest.fixture(scope="module")
@@ -72,8 +92,8 @@ def browser():
         b.close()
 
 
-def open_page(browser, url):
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
+def open_page(browser, url, color_scheme="light"):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -118,5 +138,24 @@ def test_explorer_slider_changes_the_plotted_data(browser, server):
     lengths = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => "
                             "(gd.data || []).filter(t => t.visible !== false).map(t => t.y.length))")
     assert any(ls and all(n == 20 for n in ls) for ls in lengths)
+    assert problems == []
+    page.close()
+
+
+LUMINANCE = """(el) => { const m = getComputedStyle(el).fill.match(/[0-9.]+/g).map(Number);
+  return (0.2126 * m[0] + 0.7152 * m[1] + 0.0722 * m[2]) / 255; }"""
+
+
+@pytest.mark.parametrize("mode", ["light", "dark"])
+def test_figures_follow_the_colour_mode(browser, server, mode):
+    page, problems = open_page(browser, f"{server}/book/03_vanishing_gradients.html", color_scheme=mode)
+    assert page.evaluate("() => document.documentElement.dataset.theme") == mode
+    boxes = page.locator("figure.course-figure").first.evaluate("""el => {
+      const out = []; for (; el && el.tagName !== 'BODY'; el = el.parentElement) out.push(getComputedStyle(el).backgroundColor);
+      return out.concat([...el.querySelectorAll('figure.course-figure .main-svg')].map(s => getComputedStyle(s).backgroundColor)); }""")
+    assert all(b in ("rgba(0, 0, 0, 0)", "transparent") for b in boxes), f"a box behind the figure in {mode} mode: {boxes}"
+    tick = page.locator(".js-plotly-plot .ytick text").first
+    luminance = tick.evaluate(LUMINANCE)
+    assert (luminance > 0.6) if mode == "dark" else (luminance < 0.4), f"axis text luminance {luminance:.2f} in {mode}"
     assert problems == []
     page.close()
