@@ -1,4 +1,6 @@
 """The small library behind "The Road to Transformers": models, experiments and explorers."""
+import os
+
 from . import plots, training
 from .device import describe_device, pick_device, seed_everything
 from .explorers import explore_gradient_flow
@@ -25,7 +27,7 @@ def glue(name, value, display=False):
 def start_notebook(seed=1234):
     """The ritual at the top of every chapter: seed, plot style, and a line saying the device."""
     import torch
-    torch.set_num_threads(int(__import__("os").environ.get("TORCH_NUM_THREADS", torch.get_num_threads())))
+    torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", torch.get_num_threads())))
     seed_everything(seed)
     use_course_style()
     device = pick_device()

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_int
 from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
@@ -132,9 +132,8 @@ class GradientFlowWidget:
         self.figure.layout.margin.b, self.figure.layout.height = 70, 520
         self.update()
         for control in self.controls.values():
+            control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
-        for control in self.controls.values():   # room for labels that carry units and ranges
-            control.style.description_width = "initial"
         self.view = w.VBox([w.HBox([self.controls[k] for k in ("radius", "seq_len", "init")]),
                             w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.figure])
 
