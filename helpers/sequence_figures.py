@@ -10,8 +10,7 @@ from plotly.subplots import make_subplots
 from .checks import check_int
 from .plots import PALETTE
 
-SIMILARITY_PANELS = (("static", "lookup table (static)"), ("forward", "forward RNN state"),
-                     ("bidirectional", "bidirectional RNN state"))
+SIMILARITY_PANELS = (("static", "lookup table"), ("forward", "forward RNN"), ("bidirectional", "bidirectional RNN"))
 
 
 def short_label(sentence, width=22):
@@ -21,20 +20,28 @@ def short_label(sentence, width=22):
 
 
 def similarity_heatmaps(similarities):
-    """One heatmap per representation of the cosine similarities in a WordSimilarities result."""
-    labels = [short_label(s) for s in similarities.sentences]
+    """One heatmap per representation of the cosine similarities in a WordSimilarities result.
+
+    Rows are labelled with the sentences, columns with their numbers; hover shows both sentences.
+    """
+    n = len(similarities.sentences)
+    rows = [f"{i + 1}: {short_label(s, 26)}" for i, s in enumerate(similarities.sentences)]
+    cols = [f"sentence {i + 1}" for i in range(n)]
+    pairs = [[[a, b] for b in similarities.sentences] for a in similarities.sentences]
+    lowest = min(0.0, float(np.min([getattr(similarities, kind) for kind, _ in SIMILARITY_PANELS])))
     fig = make_subplots(rows=1, cols=len(SIMILARITY_PANELS), subplot_titles=[t for _, t in SIMILARITY_PANELS],
-                        horizontal_spacing=0.04, shared_yaxes=True)
+                        horizontal_spacing=0.05, shared_yaxes=True)
     for k, (kind, title) in enumerate(SIMILARITY_PANELS, start=1):
         z = np.round(getattr(similarities, kind), 3)
-        fig.add_heatmap(z=z, x=labels, y=labels, zmin=-1, zmax=1, colorscale="RdBu", reversescale=True,
+        fig.add_heatmap(z=z, x=cols, y=rows, zmin=lowest, zmax=1, colorscale="Viridis", customdata=pairs,
                         texttemplate="%{z:.2f}", showscale=k == len(SIMILARITY_PANELS), row=1, col=k,
                         colorbar=dict(title="cosine"),
-                        hovertemplate=f"{title}<br>%{{y}}<br>vs %{{x}}<br>cosine %{{z:.3f}}<extra></extra>")
+                        hovertemplate=f"{title}<br>%{{customdata[0]}}<br>vs %{{customdata[1]}}"
+                                      "<br>cosine %{z:.3f}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
-    fig.update_xaxes(tickangle=35)
-    fig.update_layout(title=f"Cosine similarity of “{similarities.word}” between sentences", height=460,
-                      hovermode="closest", margin=dict(l=170, r=30, t=90, b=130))
+    fig.update_annotations(font_size=13)
+    fig.update_layout(title=f"Cosine similarity of “{similarities.word}” between sentences", height=400,
+                      hovermode="closest", margin=dict(l=200, r=30, t=100, b=60))
     return fig
 
 
@@ -92,7 +99,7 @@ def bottleneck_figure(timings):
                     mode="lines+markers", name="attention-style product: all positions at once",
                     line=dict(color=PALETTE[0]))
     fig.update_xaxes(type="log", title="sequence length (tokens)", tickvals=lengths, ticktext=[str(L) for L in lengths])
-    fig.update_yaxes(type="log", title="forward time (ms, median, log scale)")
+    fig.update_yaxes(type="log", dtick=1, title="forward time (ms, median, log scale)")
     fig.update_layout(title=f"Forward pass on {timings.device}: hidden size {timings.hidden_size}, "
                             f"batch {timings.batch}, median of {timings.repeats}",
                       height=440)

@@ -14,8 +14,9 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_float, check_int
 from .device import pick_device
+from .tables import Table
 
 DEFAULT_LENGTHS = (16, 32, 64, 128, 256, 512, 1024)
 MAX_SEQ_LEN = 65_536
@@ -42,10 +43,45 @@ class BottleneckTimings:
             raise ValueError(f"seq_len must be one of the measured lengths {self.lengths}, got {seq_len!r}")
         return float(self.rnn_seconds[i] / self.attention_seconds[i])
 
+    def table(self):
+        """Milliseconds per forward pass and their ratio, one row per length."""
+        rows = tuple((str(L), f"{1e3 * r:.3f}", f"{1e3 * a:.3f}", f"{r / a:.1f}")
+                     for L, r, a in zip(self.lengths, self.rnn_seconds, self.attention_seconds))
+        return Table(("length", "RNN (ms)", "attention (ms)", "RNN / attention"), rows)
+
+    def summary(self):
+        """Formatted numbers and phrases for the chapter's prose (glued, never typed).
+
+        The comparison phrases read correctly whichever of the two was faster, and `trend` says
+        whether the ratio peaked before the longest length, so the text fits any device.
+        """
+        ratios = self.rnn_seconds / self.attention_seconds
+        peak = int(np.argmax(ratios))
+        longest, shortest = self.lengths[-1], self.lengths[0]
+        trend = (f"peaked at length {self.lengths[peak]} (ratio {ratios[peak]:.1f}) and then fell"
+                 if peak < len(ratios) - 1 else "grew all the way to the longest length")
+        return {
+            "device": self.device, "longest": str(longest), "shortest": str(shortest),
+            "rnn_ms": f"{1e3 * self.rnn_seconds[-1]:.2f}", "attention_ms": f"{1e3 * self.attention_seconds[-1]:.2f}",
+            "ratio": f"{ratios[-1]:.1f}", "comparison_longest": describe_ratio(ratios[-1]),
+            "comparison_shortest": describe_ratio(ratios[0]), "trend": trend,
+            "flop_ratio": f"{self.flop_ratio():.0f}", "length_growth": f"{longest / shortest:.0f}",
+            "rnn_growth": f"{self.rnn_seconds[-1] / self.rnn_seconds[0]:.0f}",
+            "us_per_step": f"{1e6 * self.rnn_seconds[-1] / longest:.1f}",
+        }
+
     def flop_ratio(self, seq_len=None):
         """Attention's multiply-adds over the RNN's: 4 T^2 d against 4 T d^2, i.e. T / d."""
         seq_len = self.lengths[-1] if seq_len is None else check_int("seq_len", seq_len, 1)
         return seq_len / self.hidden_size
+
+
+def describe_ratio(ratio):
+    """'the RNN took 3.0 times as long as ...' or the reverse when attention was slower."""
+    ratio = check_float("ratio", ratio, low=0.0, low_inclusive=False)
+    if ratio >= 1:
+        return f"the RNN took {ratio:.1f} times as long as the attention product"
+    return f"the attention product took {1 / ratio:.1f} times as long as the RNN"
 
 
 def _check_lengths(lengths):

@@ -43,3 +43,30 @@ def test_ratio_needs_a_measured_length():
 def test_bad_input_raises_value_error(kwargs, message):
     with pytest.raises(ValueError, match="^" + message):
         sequential_bottleneck(**{"lengths": (4, 8), "repeats": 1, "device": "cpu", **kwargs})
+
+
+def test_summary_phrases_fit_either_outcome():
+    slow_rnn = BottleneckTimings((16, 64, 256), np.array([1e-3, 4e-3, 16e-3]), np.array([1e-4, 2e-4, 8e-3]),
+                                 "cpu", 64, 1, 3)
+    s = slow_rnn.summary()
+    assert s["comparison_longest"] == "the RNN took 2.0 times as long as the attention product"
+    assert s["comparison_shortest"] == "the RNN took 10.0 times as long as the attention product"
+    assert s["trend"] == "peaked at length 64 (ratio 20.0) and then fell"
+    assert s["length_growth"] == "16" and s["rnn_growth"] == "16" and s["flop_ratio"] == "4"
+    assert s["rnn_ms"] == "16.00" and s["us_per_step"] == "62.5"
+    fast_rnn = BottleneckTimings((16, 64), np.array([1e-3, 1e-3]), np.array([1e-4, 4e-3]), "cuda", 64, 1, 3)
+    assert fast_rnn.summary()["comparison_longest"] == "the attention product took 4.0 times as long as the RNN"
+    growing = BottleneckTimings((16, 64), np.array([1e-3, 4e-3]), np.array([1e-3, 1e-3]), "cuda", 64, 1, 3)
+    assert growing.summary()["trend"] == "grew all the way to the longest length"
+
+
+def test_table_has_a_row_per_length():
+    t = BottleneckTimings((8, 16), np.array([2e-3, 4e-3]), np.array([1e-3, 1e-3]), "cpu", 8, 1, 1)
+    assert t.table().rows == (("8", "2.000", "1.000", "2.0"), ("16", "4.000", "1.000", "4.0"))
+
+
+@pytest.mark.parametrize("ratio", [0.0, -1.0, float("nan")])
+def test_describe_ratio_rejects_non_positive(ratio):
+    from helpers.timing import describe_ratio
+    with pytest.raises(ValueError, match="^ratio must be"):
+        describe_ratio(ratio)
