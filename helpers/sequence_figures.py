@@ -25,8 +25,8 @@ def similarity_heatmaps(similarities):
     Rows are labelled with the sentences, columns with their numbers; hover shows both sentences.
     """
     n = len(similarities.sentences)
-    rows = [f"{i + 1}: {short_label(s, 26)}" for i, s in enumerate(similarities.sentences)]
-    cols = [f"sentence {i + 1}" for i in range(n)]
+    rows = [f"{i + 1}: {short_label(s, 22)}" for i, s in enumerate(similarities.sentences)]
+    cols = [f"{i + 1}" for i in range(n)]
     pairs = [[[a, b] for b in similarities.sentences] for a in similarities.sentences]
     lowest = min(0.0, float(np.min([getattr(similarities, kind) for kind, _ in SIMILARITY_PANELS])))
     fig = make_subplots(rows=1, cols=len(SIMILARITY_PANELS), subplot_titles=[t for _, t in SIMILARITY_PANELS],
@@ -35,13 +35,14 @@ def similarity_heatmaps(similarities):
         z = np.round(getattr(similarities, kind), 3)
         fig.add_heatmap(z=z, x=cols, y=rows, zmin=lowest, zmax=1, colorscale="Viridis", customdata=pairs,
                         texttemplate="%{z:.2f}", showscale=k == len(SIMILARITY_PANELS), row=1, col=k,
-                        colorbar=dict(title="cosine"),
+                        colorbar=dict(title="cosine", thickness=14, x=1.02, xanchor="left"),
                         hovertemplate=f"{title}<br>%{{customdata[0]}}<br>vs %{{customdata[1]}}"
                                       "<br>cosine %{z:.3f}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
+    fig.update_xaxes(title="sentence", tickangle=0)
     fig.update_annotations(font_size=13)
     fig.update_layout(title=f"Cosine similarity of “{similarities.word}” between sentences", height=400,
-                      hovermode="closest", margin=dict(l=200, r=30, t=100, b=60))
+                      hovermode="closest", margin=dict(l=170, r=80, t=100, b=60))
     return fig
 
 
