@@ -97,8 +97,10 @@ def _check_lengths(lengths):
 def _median_seconds(fn, repeats, device):
     """Median over `repeats` calls after one warm-up call (allocations, kernel selection)."""
     def sync():
-        if device.type == "cuda":
+        if device.type == "cuda":      # GPU kernels run asynchronously: wait for them
             torch.cuda.synchronize(device)
+        elif device.type == "mps":
+            torch.mps.synchronize()
     fn()
     sync()
     times = []
