@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from .checks import check_int
-from .plots import PALETTE
+from .plots import PALETTE, describe
 
 SIMILARITY_PANELS = (("static", "lookup table"), ("forward", "forward RNN"), ("bidirectional", "bidirectional RNN"))
 
@@ -43,7 +43,11 @@ def similarity_heatmaps(similarities):
     fig.update_annotations(font_size=13)
     fig.update_layout(title=f"Cosine similarity of “{similarities.word}” between sentences", height=400,
                       hovermode="closest", margin=dict(l=170, r=80, t=100, b=60))
-    return fig
+    return describe(fig, caption=(f"Cosine similarity of the vector each representation gives “{similarities.word}” "
+                                  "in every pair of sentences. Look at the off-diagonal cells: a lookup table gives "
+                                  "1.00 everywhere, the recurrent networks give each context its own vector."),
+                    alt=(f"Heatmaps, one per representation, of the cosine similarity of “{similarities.word}” "
+                         f"between {n} sentences."))
 
 
 def unrolled_rnn_figure(steps=4):
@@ -87,7 +91,11 @@ def unrolled_rnn_figure(steps=4):
     fig.update_yaxes(visible=False, range=[-0.5, 2.5], scaleanchor="x", scaleratio=1)
     fig.update_layout(title=f"An RNN unrolled through {steps} time steps (the same weights in every column)",
                       height=360, hovermode=False, showlegend=False, margin=dict(l=20, r=20, t=60, b=20))
-    return fig
+    return describe(fig, caption=("The recurrence unrolled: each column is one time step, and the hidden state "
+                                  "is handed from left to right. Every column uses the same weights, and a column "
+                                  "cannot start before the one on its left has finished."),
+                    alt=f"Diagram of an RNN unrolled over {steps} time steps: inputs below, hidden states in a chain, "
+                        "outputs above.")
 
 
 def bottleneck_figure(timings):
@@ -105,4 +113,8 @@ def bottleneck_figure(timings):
                             f"batch {timings.batch}, median of {timings.repeats}",
                       height=440)
     fig.update_traces(hovertemplate="%{y:.3g} ms")
-    return fig
+    return describe(fig, caption=("Forward time against sequence length, measured when this page was built. Look at "
+                                  "the slopes: the RNN's time grows with every step it must take in turn, while "
+                                  "the attention-style product handles all positions in a few large operations."),
+                    alt="Log-log line chart of forward-pass time against sequence length for an RNN and for an "
+                        "attention-style matrix product.")

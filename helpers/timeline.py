@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from .plots import PALETTE
+from .plots import PALETTE, describe
 from .tables import Table
 
 
@@ -108,4 +108,6 @@ def timeline_figure(milestones=MILESTONES):
                       hovermode="closest", margin=dict(l=150, r=30, t=60, b=50))
     fig.update_yaxes(autorange="reversed", title=None)
     fig.update_xaxes(title="year of publication", range=[first - 2, last + 2], dtick=2)
-    return fig
+    return describe(fig, caption=(f"Six milestones from {first} to {last}. Hover a point for its authors, its idea and "
+                                  "the limitation of its predecessor that it addressed."),
+                    alt=f"Timeline of six milestones in sequence modelling from {first} to {last}, one row each.")
