@@ -2,6 +2,7 @@
 import os
 
 from . import plots, training
+from .bottleneck_explorer import explore_bottleneck
 from .device import describe_device, pick_device, seed_everything
 from .explorers import explore_gradient_flow
 from .gradient_flow import gradient_flow

@@ -122,16 +122,36 @@ def test_page_reads_offline_and_draws_every_figure(browser, server, page_name):
     page.close()
 
 
-def test_explorer_slider_changes_the_plotted_data(browser, server):
+EXPLORER_PAGES = [p for p in PAGES if '"sliders"' in (SITE / f"{p}.html").read_text()]
+
+
+def test_the_explorer_pages_are_found():
+    assert "book/03_vanishing_gradients" in EXPLORER_PAGES and "book/02_rnns" in EXPLORER_PAGES
+
+
+@pytest.mark.parametrize("page_name", EXPLORER_PAGES)
+def test_every_explorer_slider_changes_the_plotted_data(browser, server, page_name):
+    page, problems = open_page(browser, f"{server}/{page_name}.html")
+    rails = page.locator("rect.slider-rail-touch-rect")
+    assert rails.count() > 0
+    for i in range(rails.count()):
+        before = page.evaluate(PLOTTED)
+        rails.nth(i).scroll_into_view_if_needed()
+        box = rails.nth(i).bounding_box()
+        page.mouse.click(box["x"] + 0.02 * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_timeout(800)
+        assert page.evaluate(PLOTTED) != before, f"slider {i} on {page_name} did not change the data"
+    assert problems == []
+    page.close()
+
+
+def test_gradient_explorer_length_buttons_work_after_the_slider(browser, server):
     page, problems = open_page(browser, f"{server}/book/03_vanishing_gradients.html")
-    before = page.evaluate(PLOTTED)
     rail = page.locator("rect.slider-rail-touch-rect").first
     rail.scroll_into_view_if_needed()
     box = rail.bounding_box()
     page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
     page.wait_for_timeout(800)
-    after = page.evaluate(PLOTTED)
-    assert after != before
     # the length buttons switch the visible curves and keep working after the slider moved
     page.get_by_text("length 20", exact=True).first.click()
     page.wait_for_timeout(500)
