@@ -8,6 +8,10 @@ from .models import TanhRNN
 from .monitor import gradient_health
 from .plots import use_course_style
 from .tables import multiplier_table, tanh_derivative_table
+from . import birnn, costs, gated, gated_flow, long_range
+from .birnn import BiRNN
+from .gated import GRU, LSTM, parameter_count
+from .gated_explorer import explore_gated_flow
 
 
 def start_notebook(seed=1234):
