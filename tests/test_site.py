@@ -120,3 +120,32 @@ def test_explorer_slider_changes_the_plotted_data(browser, server):
     assert any(ls and all(n == 20 for n in ls) for ls in lengths)
     assert problems == []
     page.close()
+
+
+# Explorers added with chapters 1.4 and later: page, and a length button label to press afterwards.
+EXPLORER_PAGES = {"04_lstm_gru": "length 20"}
+
+
+@pytest.mark.parametrize("chapter", sorted(c for c in EXPLORER_PAGES if c in CHAPTERS))
+def test_chapter_explorer_slider_changes_the_plotted_data(browser, server, chapter):
+    page, problems = open_page(browser, f"{server}/book/{chapter}.html")
+    slider_figure = page.locator(".js-plotly-plot", has=page.locator("rect.slider-rail-touch-rect")).first
+    index = page.evaluate("(el) => [...document.querySelectorAll('.js-plotly-plot')].indexOf(el)",
+                          slider_figure.element_handle())
+    before = page.evaluate(PLOTTED)[index]
+    for position in (0.9, 0.6):      # two different gate biases, both different from the start
+        rail = slider_figure.locator("rect.slider-rail-touch-rect").first
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
+        page.mouse.click(box["x"] + position * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_timeout(800)
+        after = page.evaluate(PLOTTED)[index]
+        assert after != before, f"slider at {position} left the curves as they were"
+        before = after
+    slider_figure.get_by_text(EXPLORER_PAGES[chapter], exact=True).first.click()
+    page.wait_for_timeout(500)
+    lengths = page.evaluate("(el) => (el.data || []).filter(t => t.visible !== false).map(t => t.y.length)",
+                            slider_figure.element_handle())
+    assert lengths and all(n == int(EXPLORER_PAGES[chapter].split()[-1]) for n in lengths)
+    assert problems == []
+    page.close()
