@@ -57,6 +57,13 @@ class _GatedBase(nn.Module):
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), got {tuple(x.shape)}")
 
+    def _check_state(self, name, s, x):
+        expected = (x.shape[1], self.hidden_size)
+        if not isinstance(s, torch.Tensor) or tuple(s.shape) != expected:
+            got = tuple(s.shape) if isinstance(s, torch.Tensor) else type(s).__name__
+            raise ValueError(f"{name} must have shape (batch, hidden_size) = {expected}, got {got}")
+        return s
+
     def to_torch(self):
         """The matching torch.nn module holding a copy of these weights."""
         module = {"lstm": nn.LSTM, "gru": nn.GRU}[self.kind](self.input_size, self.hidden_size)
@@ -88,7 +95,9 @@ class LSTM(_GatedBase):
         if state is None:
             h = c = x.new_zeros(x.shape[1], self.hidden_size)
         else:
-            h, c = state
+            if not isinstance(state, (tuple, list)) or len(state) != 2:
+                raise ValueError("state must be None or a pair (h0, c0)")
+            h, c = (self._check_state(n, s, x) for n, s in zip(("h0", "c0"), state))
         outputs = []
         for x_t in x:
             h, c = lstm_step(x_t, h, c, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)
@@ -115,7 +124,7 @@ class GRU(_GatedBase):
 
     def forward(self, x, h0=None):
         self._check_input(x)
-        h = x.new_zeros(x.shape[1], self.hidden_size) if h0 is None else h0
+        h = x.new_zeros(x.shape[1], self.hidden_size) if h0 is None else self._check_state("h0", h0, x)
         outputs = []
         for x_t in x:
             h = gru_step(x_t, h, self.weight_ih, self.weight_hh, self.bias_ih, self.bias_hh)

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .checks import check_int
+from .checks import check_choice, check_float, check_int
 from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
@@ -76,7 +76,10 @@ class GatedFlowWidget:
 
     def __init__(self, forget_bias=1.0, seq_len=100, hidden_size=64, seed=1234, device=None):
         import ipywidgets as w
-        self.seed, self.device = seed, device or pick_device()
+        forget_bias = check_float("forget_bias", forget_bias, low=-4.0, high=8.0)
+        seq_len = check_int("seq_len", seq_len, 10, 1000)
+        hidden_size = check_choice("hidden_size", hidden_size, (16, 32, 64, 128, 256))
+        self.seed, self.device = check_int("seed", seed, 0, 2**32 - 1), device or pick_device()
         self.controls = dict(
             forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias",
                                       continuous_update=False),

@@ -120,6 +120,12 @@ def test_length_and_hidden_controls_recompute(widget):
     assert "hidden 64" in widget.figure.layout.title.text
 
 
-def test_bad_seed_is_refused():
-    with pytest.raises(ValueError, match="seed"):
-        explore_gated_flow(seed=-3)
+@pytest.mark.parametrize("call, message", [
+    (lambda: explore_gated_flow(seed=-3), "seed"),
+    (lambda: GatedFlowWidget(forget_bias=12.0, device="cpu"), "forget_bias"),
+    (lambda: GatedFlowWidget(seq_len=5000, device="cpu"), "seq_len"),
+    (lambda: GatedFlowWidget(hidden_size=100, device="cpu"), "hidden_size"),
+])
+def test_bad_input_raises_a_clear_value_error(call, message):
+    with pytest.raises(ValueError, match=message):
+        call()
