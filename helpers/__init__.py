@@ -16,6 +16,11 @@ from .context_vectors import BANK_SENTENCES, cosine_matrix, word_similarities
 from .timing import sequential_bottleneck
 from .sequence_figures import bottleneck_figure, similarity_heatmaps, unrolled_rnn_figure
 
+from . import birnn, costs, gated, gated_flow, long_range
+from .birnn import BiRNN
+from .gated import GRU, LSTM, parameter_count
+from .gated_explorer import explore_gated_flow
+
 
 def glue(name, value, display=False):
     """myst_nb.glue while the book is built; without myst-nb (on Colab) it only shows the value."""

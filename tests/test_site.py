@@ -179,3 +179,32 @@ def test_figures_follow_the_colour_mode(browser, server, mode):
     assert (luminance > 0.6) if mode == "dark" else (luminance < 0.4), f"axis text luminance {luminance:.2f} in {mode}"
     assert problems == []
     page.close()
+
+
+# Explorers with length buttons besides chapter 03's: the button to press after the slider moved.
+LENGTH_BUTTONS = {"04_lstm_gru": "length 20"}
+
+
+@pytest.mark.parametrize("chapter", sorted(c for c in LENGTH_BUTTONS if c in CHAPTERS))
+def test_chapter_explorer_slider_changes_the_plotted_data(browser, server, chapter):
+    page, problems = open_page(browser, f"{server}/book/{chapter}.html")
+    slider_figure = page.locator(".js-plotly-plot", has=page.locator("rect.slider-rail-touch-rect")).first
+    index = page.evaluate("(el) => [...document.querySelectorAll('.js-plotly-plot')].indexOf(el)",
+                          slider_figure.element_handle())
+    before = page.evaluate(PLOTTED)[index]
+    for position in (0.9, 0.6):      # two different gate biases, both different from the start
+        rail = slider_figure.locator("rect.slider-rail-touch-rect").first
+        rail.scroll_into_view_if_needed()
+        box = rail.bounding_box()
+        page.mouse.click(box["x"] + position * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_timeout(800)
+        after = page.evaluate(PLOTTED)[index]
+        assert after != before, f"slider at {position} left the curves as they were"
+        before = after
+    slider_figure.get_by_text(LENGTH_BUTTONS[chapter], exact=True).first.click()
+    page.wait_for_timeout(500)
+    lengths = page.evaluate("(el) => (el.data || []).filter(t => t.visible !== false).map(t => t.y.length)",
+                            slider_figure.element_handle())
+    assert lengths and all(n == int(LENGTH_BUTTONS[chapter].split()[-1]) for n in lengths)
+    assert problems == []
+    page.close()

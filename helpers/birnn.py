@@ -1,0 +1,99 @@
+"""A bidirectional tanh RNN written out step by step, and a task that needs the future.
+
+BiRNN: one RNN reads left to right, a second reads right to left, and the output at step t is
+[h_fwd_t ; h_bwd_t]; every position then sees the whole sequence, at twice the work and with the
+same number of sequential steps. `to_torch()` gives the matching nn.RNN(bidirectional=True).
+
+Look-ahead tagging: at every position the label is the symbol `offset` steps later. A forward RNN
+has not read that symbol yet and can only guess (1 / num_symbols); a BiRNN has.
+"""
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from torch import nn
+from tqdm.auto import tqdm
+
+from .checks import check_float, check_int
+from .models import TanhRNN
+
+
+class BiRNN(nn.Module):
+    """Two TanhRNNs, one per direction. forward(x): (seq_len, batch, input) -> (seq_len, batch, 2*hidden)."""
+
+    def __init__(self, input_size, hidden_size, generator=None):
+        super().__init__()
+        self.forward_rnn = TanhRNN(input_size, hidden_size, generator=generator)
+        self.backward_rnn = TanhRNN(input_size, hidden_size, generator=generator)
+        self.input_size, self.hidden_size = self.forward_rnn.input_size, hidden_size
+
+    def forward(self, x):
+        if x.dim() != 3 or x.shape[-1] != self.input_size:
+            raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), got {tuple(x.shape)}")
+        out_f, h_f = self.forward_rnn(x)
+        out_b, h_b = self.backward_rnn(x.flip(0))      # read right to left ...
+        return torch.cat([out_f, out_b.flip(0)], dim=-1), torch.stack([h_f, h_b])   # ... and realign
+
+    def to_torch(self):
+        """nn.RNN(bidirectional=True) holding a copy of both directions' weights."""
+        rnn = nn.RNN(self.input_size, self.hidden_size, bidirectional=True)
+        with torch.no_grad():
+            for suffix, part in (("_l0", self.forward_rnn), ("_l0_reverse", self.backward_rnn)):
+                for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
+                    getattr(rnn, name + suffix).copy_(getattr(part, name))
+        return rnn.to(self.forward_rnn.weight_ih)
+
+
+def lookahead_task(n, seq_len, offset=2, num_symbols=4, generator=None):
+    """inputs: (seq_len, n, num_symbols) one-hot; targets: (seq_len - offset, n), the symbol offset steps on."""
+    n = check_int("n", n, 1)
+    seq_len = check_int("seq_len", seq_len, 2)
+    offset = check_int("offset", offset, 1, seq_len - 1)
+    num_symbols = check_int("num_symbols", num_symbols, 2)
+    tokens = torch.randint(0, num_symbols, (seq_len, n), generator=generator)
+    return nn.functional.one_hot(tokens, num_symbols).float(), tokens[offset:]
+
+
+class Tagger(nn.Module):
+    """A tanh RNN (one or both directions) and a linear read-out at every step."""
+
+    def __init__(self, num_symbols, hidden_size, bidirectional):
+        super().__init__()
+        self.rnn = nn.RNN(num_symbols, hidden_size, bidirectional=bidirectional)
+        self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), num_symbols)
+
+    def forward(self, x):
+        return self.head(self.rnn(x)[0])
+
+
+@dataclass
+class TaggingRun:
+    bidirectional: bool
+    accuracy: float
+    losses: np.ndarray
+
+
+def train_lookahead(bidirectional, offset=2, seq_len=20, hidden_size=32, steps=300, batch=32, lr=0.01,
+                    num_symbols=4, seed=0, progress=True):
+    """Train a forward RNN or a BiRNN tagger on lookahead_task; accuracy on 500 fresh sequences."""
+    steps = check_int("steps", steps, 1)
+    lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    lookahead_task(1, seq_len, offset, num_symbols)            # validates the task's arguments
+    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
+    torch.manual_seed(seed)
+    model = Tagger(num_symbols, hidden_size, bidirectional)
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    losses = np.empty(steps)
+    label = "BiRNN" if bidirectional else "forward RNN"
+    for step in tqdm(range(steps), desc=label, disable=not progress, leave=False):
+        x, y = lookahead_task(batch, seq_len, offset, num_symbols, g)
+        loss = nn.functional.cross_entropy(model(x)[: seq_len - offset].flatten(0, 1), y.flatten())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses[step] = loss.item()
+    with torch.no_grad():
+        x, y = lookahead_task(500, seq_len, offset, num_symbols, g)
+        accuracy = (model(x)[: seq_len - offset].argmax(-1) == y).float().mean().item()
+    return TaggingRun(bidirectional, accuracy, losses)

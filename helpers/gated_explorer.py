@@ -1,0 +1,122 @@
+"""The gradient-flow explorer of chapter 1.4: RNN, LSTM and GRU side by side, with a gate-bias control.
+
+Built like helpers/explorers.py: a DualExplorer whose website face is a plotly figure (a slider
+over precomputed forget-gate biases restyles y; buttons over lengths toggle which traces are
+visible, so the two controls never undo each other) and whose live face is ipywidgets plus a
+FigureWidget that recomputes helpers.gated_flow for any bias, length and hidden size.
+"""
+import math
+
+import numpy as np
+import plotly.graph_objects as go
+
+from .checks import check_choice, check_float, check_int
+from .device import pick_device
+from .explorers import DualExplorer
+from .gated_flow import CELL_NAMES, gated_flow
+from .plots import PALETTE, encode_for_log_axis, gradient_axes
+
+STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
+STATIC_LENGTHS = (20, 100, 1000)
+STATIC_HIDDEN = 64
+MAX_POINTS = 200
+LABELS = {"rnn": "RNN (no gate)", "lstm": "LSTM (forget gate)", "gru": "GRU (update gate)"}
+COLORS = dict(zip(CELL_NAMES, (PALETTE[5], PALETTE[0], PALETTE[2])))
+BIAS_LABEL = "starting bias of the keep gate (LSTM forget, GRU update)"
+Y_TITLE = "‖∂L/∂xₜ‖ (log scale)"
+
+
+def bias_text(bias):
+    return "PyTorch default" if bias is None else f"{bias:g}"
+
+
+def _stride(seq_len):
+    return max(1, math.ceil(seq_len / MAX_POINTS))
+
+
+def _curve(flow, cell, k):
+    return encode_for_log_axis(flow.grad_x[cell][k, ::_stride(flow.seq_len)])
+
+
+def static_gated_figure(flows, active_bias=None):
+    """flows: {seq_len: GatedFlow} over the same biases. Slider restyles y, buttons toggle visible."""
+    lengths = sorted(flows)
+    biases = flows[lengths[0]].biases
+    active = biases.index(active_bias)
+    shown = lengths[1 if len(lengths) > 1 else 0]   # open on the middle length
+    fig = go.Figure()
+    for L in lengths:
+        for cell in CELL_NAMES:
+            fig.add_scatter(y=_curve(flows[L], cell, active), x0=0, dx=_stride(L), name=LABELS[cell],
+                            line=dict(color=COLORS[cell]), visible=L == shown,
+                            hovertemplate="%{y:.3g}", showlegend=L == shown)
+    steps = [dict(method="restyle", label=bias_text(b),
+                  args=[{"y": [_curve(flows[L], cell, k) for L in lengths for cell in CELL_NAMES]}])
+             for k, b in enumerate(biases)]
+    buttons = [dict(method="update", label=f"length {L}",
+                    args=[{"visible": [L == other for other in lengths for _ in CELL_NAMES],
+                           "showlegend": [L == other for other in lengths for _ in CELL_NAMES]},
+                          {"xaxis.range": [0, L - 1]}]) for L in lengths]
+    fig.update_layout(
+        title=dict(text=f"Gradient reaching step t from a loss at the last step (hidden {flows[shown].hidden_size}, "
+                        "float32)", y=0.98, yanchor="top"),
+        height=600, xaxis_range=[0, shown - 1], margin=dict(t=150, b=150),
+        legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
+        sliders=[dict(active=active, steps=steps, x=0, y=-0.2, len=1.0, yanchor="top", pad=dict(t=10),
+                      currentvalue=dict(prefix=BIAS_LABEL + " = "))],
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=lengths.index(shown),
+                          x=1.0, xanchor="right", y=1.2, yanchor="bottom", showactive=True)])
+    gradient_axes(fig, "float32")
+    fig.update_yaxes(title=Y_TITLE)
+    return fig
+
+
+class GatedFlowWidget:
+    """The live face: forget bias, length and hidden size, recomputed with PyTorch on every change."""
+
+    def __init__(self, forget_bias=1.0, seq_len=100, hidden_size=64, seed=1234, device=None):
+        import ipywidgets as w
+        forget_bias = check_float("forget_bias", forget_bias, low=-4.0, high=8.0)
+        seq_len = check_int("seq_len", seq_len, 10, 1000)
+        hidden_size = check_choice("hidden_size", hidden_size, (16, 32, 64, 128, 256))
+        self.seed, self.device = check_int("seed", seed, 0, 2**32 - 1), device or pick_device()
+        self.controls = dict(
+            forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias",
+                                      continuous_update=False),
+            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (steps)",
+                                continuous_update=False),
+            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden (units)"),
+        )
+        flow = self._compute()
+        self.figure = go.FigureWidget(static_gated_figure({flow.seq_len: flow}, flow.biases[0]))
+        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
+        self.figure.layout.margin.b, self.figure.layout.height = 70, 520
+        self.update()
+        for control in self.controls.values():
+            control.observe(lambda change: self.update(), names="value")
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+
+    def _compute(self):
+        c = {k: v.value for k, v in self.controls.items()}
+        return gated_flow([c["forget_bias"]], c["seq_len"], c["hidden_size"], seed=self.seed, device=self.device)
+
+    def update(self):
+        """Recompute for the current controls and redraw in place."""
+        flow = self._compute()
+        with self.figure.batch_update():
+            for trace, cell in zip(self.figure.data, CELL_NAMES):
+                trace.y = _curve(flow, cell, 0)
+                trace.dx = _stride(flow.seq_len)
+            self.figure.layout.xaxis.range = [0, flow.seq_len - 1]
+            self.figure.layout.title.text = (f"Gradient reaching step t (hidden {flow.hidden_size}, float32, "
+                                             f"gate bias {flow.biases[0]:g}, on {self.device})")
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.view._repr_mimebundle_(**kwargs)
+
+
+def explore_gated_flow(seed=1234, device=None):
+    """Chapter 1.4's explorer: ||dL/dx_t|| for RNN, LSTM and GRU as the gate bias and length change."""
+    check_int("seed", seed, 0, 2**32 - 1)
+    flows = {L: gated_flow(STATIC_BIASES, L, STATIC_HIDDEN, seed=seed) for L in STATIC_LENGTHS}
+    return DualExplorer(static_gated_figure(flows), lambda: GatedFlowWidget(seed=seed, device=device))
