@@ -35,9 +35,14 @@ def glue(name, value, display=False):
 
 
 def start_notebook(seed=1234):
-    """The ritual at the top of every chapter: seed, plot style, and a line saying the device."""
+    """The ritual at the top of every chapter: seed, plot style, and a line saying the device.
+
+    PyTorch runs on one CPU thread unless $TORCH_NUM_THREADS says otherwise: the order of a
+    multi-threaded sum depends on the thread count, so training on another number of threads gives
+    other numbers, and the chapters' checked outputs must come out the same on every build.
+    """
     import torch
-    torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", torch.get_num_threads())))
+    torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", "1")))
     seed_everything(seed)
     use_course_style()
     device = pick_device()

@@ -31,7 +31,7 @@ def index(length, cell):
 
 def test_both_faces_and_a_light_page(explorer):
     bundle = explorer._repr_mimebundle_()
-    assert WIDGET_VIEW in bundle and bundle["text/html"].lstrip().startswith("<div")
+    assert WIDGET_VIEW in bundle and bundle["text/html"].lstrip().startswith("<figure class=\"course-figure\">")
     assert len(bundle["text/html"]) < 500_000
     assert figure_html(explore_gated_flow(seed=1234).static_figure) == bundle["text/html"]
 
