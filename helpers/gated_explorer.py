@@ -86,11 +86,11 @@ class GatedFlowWidget:
         hidden_size = check_choice("hidden_size", hidden_size, (16, 32, 64, 128, 256))
         self.seed, self.device = check_int("seed", seed, 0, 2**32 - 1), device or pick_device()
         self.controls = dict(
-            forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias",
+            forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias (−4 to 8)",
                                       continuous_update=False),
-            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (steps)",
+            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (10–1000 steps)",
                                 continuous_update=False),
-            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden (units)"),
+            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
         )
         flow = self._compute()
         self.figure = go.FigureWidget(static_gated_figure({flow.seq_len: flow}, flow.biases[0]))
@@ -98,6 +98,7 @@ class GatedFlowWidget:
         self.figure.layout.margin.b, self.figure.layout.height = 70, 520
         self.update()
         for control in self.controls.values():
+            control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
         self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
 
