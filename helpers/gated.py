@@ -53,6 +53,15 @@ class _GatedBase(nn.Module):
         self.bias_ih = uniform(rows)
         self.bias_hh = uniform(rows)
 
+    def _set_second_gate_bias(self, name, value):
+        """Both cells keep the gate whose bias decides "keep the old state" second in their bias vectors."""
+        value = check_float(name, value)
+        H = self.hidden_size
+        with torch.no_grad():
+            self.bias_ih[H:2 * H] = value
+            self.bias_hh[H:2 * H] = 0.0
+        return self
+
     def _check_input(self, x):
         if x.dim() != 3 or x.shape[-1] != self.input_size:
             raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), got {tuple(x.shape)}")
@@ -83,12 +92,7 @@ class LSTM(_GatedBase):
 
     def set_forget_bias(self, value):
         """Put `value` into the forget gate's bias (b_ih) and zero b_hh's share, as chapter 03 does."""
-        value = check_float("forget_bias", value)
-        H = self.hidden_size
-        with torch.no_grad():
-            self.bias_ih[H:2 * H] = value
-            self.bias_hh[H:2 * H] = 0.0
-        return self
+        return self._set_second_gate_bias("forget_bias", value)   # gates: [input, forget, cell, output]
 
     def forward(self, x, state=None):
         self._check_input(x)
@@ -115,12 +119,7 @@ class GRU(_GatedBase):
 
     def set_update_bias(self, value):
         """Put `value` into the update gate's bias (b_ih) and zero b_hh's share: positive keeps the state."""
-        value = check_float("update_bias", value)
-        H = self.hidden_size
-        with torch.no_grad():
-            self.bias_ih[H:2 * H] = value
-            self.bias_hh[H:2 * H] = 0.0
-        return self
+        return self._set_second_gate_bias("update_bias", value)   # gates: [reset, update, new]
 
     def forward(self, x, h0=None):
         self._check_input(x)
