@@ -45,5 +45,6 @@ def describe_device(device):
     elif device.type == "mps":
         name = "Apple GPU (MPS)"
     else:
-        name = f"CPU, {torch.get_num_threads()} threads"
+        threads = torch.get_num_threads()
+        name = f"CPU, {threads} thread{'s' if threads != 1 else ''}"
     return f"Device: {device.type} ({name}), PyTorch {torch.__version__}"
