@@ -25,7 +25,7 @@ chromium:
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
 test: book chromium
-	$(BIN)/python -m pytest tests -q
+	$(BIN)/python -m pytest -q   # testpaths: tests/ and nbval on book/
 
 unit: $(READY)
 	$(BIN)/python -m pytest tests -q -m "not site"
