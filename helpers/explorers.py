@@ -127,10 +127,11 @@ class GradientFlowWidget:
             dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision (dtype)"),
         )
         # one trace per init, always: the init control shows or hides them
-        self.figure = go.FigureWidget(static_gradient_figure(self._compute(INITS), radius))
+        all_inits = self._compute(INITS)
+        self.figure = go.FigureWidget(static_gradient_figure(all_inits, radius))
         self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()   # the widgets replace them
         self.figure.layout.margin.b, self.figure.layout.height = 70, 520
-        self.update()
+        self.update(all_inits if init == "all" else None)
         for control in self.controls.values():
             control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
@@ -144,9 +145,9 @@ class GradientFlowWidget:
                              dtype=DTYPES[c["dtype"]], device=self.device)
         return {c["seq_len"]: flow}
 
-    def update(self):
-        """Recompute for the current controls and redraw the figure in place."""
-        (seq_len, flow), = self._compute().items()
+    def update(self, flows=None):
+        """Redraw the figure in place for the current controls (recomputed unless `flows` holds them)."""
+        (seq_len, flow), = (flows or self._compute()).items()
         step = _stride(seq_len)
         with self.figure.batch_update():
             for trace, init in zip(self.figure.data, INITS):

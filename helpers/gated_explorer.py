@@ -96,7 +96,7 @@ class GatedFlowWidget:
         self.figure = go.FigureWidget(static_gated_figure({flow.seq_len: flow}, flow.biases[0]))
         self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
         self.figure.layout.margin.b, self.figure.layout.height = 70, 520
-        self.update()
+        self.update(flow)
         for control in self.controls.values():
             control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
@@ -106,9 +106,9 @@ class GatedFlowWidget:
         c = {k: v.value for k, v in self.controls.items()}
         return gated_flow([c["forget_bias"]], c["seq_len"], c["hidden_size"], seed=self.seed, device=self.device)
 
-    def update(self):
-        """Recompute for the current controls and redraw in place."""
-        flow = self._compute()
+    def update(self, flow=None):
+        """Redraw in place for the current controls (recomputed unless `flow` already holds them)."""
+        flow = flow or self._compute()
         with self.figure.batch_update():
             for trace, cell in zip(self.figure.data, CELL_NAMES):
                 trace.y = _curve(flow, cell, 0)
