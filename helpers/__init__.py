@@ -21,6 +21,10 @@ from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
 
+from . import attention, seq2seq, seq2seq_training
+from .attention_explorer import explore_attention
+from .cliff_explorer import explore_cliff
+
 
 def glue(name, value, display=False):
     """myst_nb.glue while the book is built; without myst-nb (on Colab) it only shows the value."""

@@ -1,0 +1,123 @@
+"""Where a trained attention model looks: a heatmap of weights, output step by source position.
+
+Static face: a slider over example sources chosen when the book was built (it restyles each
+heatmap's z and the tick labels) and buttons that switch between the trained models (they toggle
+visibility, so the two controls stay independent). Live face: the reader types any source and
+picks a model; the heatmap and the decoded output follow.
+"""
+import plotly.graph_objects as go
+import torch
+
+from .explorers import DualExplorer
+from .plots import describe
+from .seq2seq import EOS, FIRST_SYMBOL, encode_symbols
+
+
+def token_text(token):
+    return "EOS" if token == EOS else str(token - FIRST_SYMBOL) if token >= FIRST_SYMBOL else "·"
+
+
+def read_attention(run, text):
+    """Decode the reader's source greedily; return (source labels, output labels, weights rows)."""
+    model = run.model
+    source, lengths = encode_symbols(text, model.vocab_size)
+    if model.attention is None:
+        raise ValueError("this model has no attention to show: train it with attention='dot' or another score")
+    device = next(model.parameters()).device
+    tokens, weights = model.generate(source.to(device), lengths.to(device), source.shape[1] + 1)
+    tokens = tokens[0].tolist()
+    stop = tokens.index(EOS) + 1 if EOS in tokens else len(tokens)
+    source_labels = [f"{token_text(t)} (#{i + 1})" for i, t in enumerate(source[0].tolist())]
+    output_labels = [f"{token_text(t)} (out {i + 1})" for i, t in enumerate(tokens[:stop])]
+    rows = torch.round(weights[0, :stop].cpu() * 1000) / 1000
+    return source_labels, output_labels, rows.tolist()
+
+
+def _axes_update(source_labels, output_labels):
+    return {"xaxis.tickvals": list(range(len(source_labels))), "xaxis.ticktext": source_labels,
+            "yaxis.tickvals": list(range(len(output_labels))), "yaxis.ticktext": output_labels}
+
+
+def _heatmap(rows, visible, name):
+    return go.Heatmap(z=rows, zmin=0, zmax=1, colorscale="Blues", name=name, visible=visible,
+                      colorbar=dict(title="weight"),
+                      hovertemplate="source %{x}, output %{y}: weight %{z:.3f}<extra></extra>")
+
+
+def static_attention_figure(runs, examples):
+    """runs: {label: Seq2SeqRun with attention}; examples: source strings such as '3 1 4 1 5'."""
+    labels = list(runs)
+    read = {(label, text): read_attention(runs[label], text) for label in labels for text in examples}
+    fig = go.Figure([_heatmap(read[label, examples[0]][2], i == 0, label) for i, label in enumerate(labels)])
+    steps = [dict(method="update", label=str(len(text.split())),
+                  args=[{"z": [read[label, text][2] for label in labels]},
+                        _axes_update(*read[labels[0], text][:2])]) for text in examples]
+    buttons = [dict(method="restyle", label=label, args=[{"visible": [other == label for other in labels]}])
+               for label in labels]
+    fig.update_layout(
+        title="Attention weights: each row is one output step, each column one source symbol",
+        height=620, margin=dict(t=110, b=140), **{k.replace(".", "_"): v for k, v in
+                                                   _axes_update(*read[labels[0], examples[0]][:2]).items()},
+        sliders=[dict(active=0, steps=steps, x=0, y=-0.18, len=1.0, yanchor="top",
+                      currentvalue=dict(prefix="example of length "))],
+        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=0, x=0, xanchor="left",
+                          y=1.02, yanchor="bottom", showactive=True)])
+    fig.update_xaxes(title="source symbol (position)", tickangle=-45)
+    fig.update_yaxes(title="output symbol (step)", autorange="reversed")
+    return describe(fig, caption=(
+        "Attention weights of the trained copy models on example sources: row i is output step i, "
+        "column j is source position j, darker is more weight. The tick labels of the rows are what the "
+        "model wrote. A model that copies by looking up the right position draws a diagonal."),
+        alt=("Heatmap of attention weights, output steps by source positions, with a slider over example "
+             f"sources and buttons for the models {', '.join(labels)}."))
+
+
+class AttentionWidget:
+    """Live face: a text box for the source and a model picker."""
+
+    def __init__(self, runs, figure, text):
+        import ipywidgets as w
+        self.runs = runs
+        self.controls = dict(
+            source=w.Text(value=text, description="source (symbols 0–9, spaces between)",
+                          continuous_update=False),
+            model=w.Dropdown(options=list(runs), value=list(runs)[0], description="model"))
+        for control in self.controls.values():
+            control.style.description_width = "initial"
+            control.observe(lambda change: self.update(), names="value")
+        self.message = w.HTML()
+        self.figure = go.FigureWidget(figure)
+        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.message, self.figure])
+        self.update()
+
+    def update(self):
+        """Decode the current source with the current model and redraw; say so if the source is bad."""
+        label = self.controls["model"].value
+        try:
+            source_labels, output_labels, rows = read_attention(self.runs[label], self.controls["source"].value)
+        except ValueError as error:
+            self.message.value = f"<b>Cannot read that source:</b> {error}"
+            return
+        self.message.value = "output: " + " ".join(t.split()[0] for t in output_labels)
+        with self.figure.batch_update():
+            for trace in self.figure.data:
+                trace.visible = trace.name == label
+                if trace.name == label:
+                    trace.z = rows
+            self.figure.update_layout({k.replace(".", "_"): v for k, v in
+                                       _axes_update(source_labels, output_labels).items()})
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.view._repr_mimebundle_(**kwargs)
+
+
+def explore_attention(runs, examples):
+    """Explorer of the attention heatmap over example sources, for the trained models in `runs`."""
+    if not runs or not examples:
+        raise ValueError("give at least one trained model and one example source")
+    for label, run in runs.items():
+        if run.model.attention is None:
+            raise ValueError(f"model {label!r} has no attention to show")
+    figure = static_attention_figure(runs, list(examples))
+    return DualExplorer(figure, lambda: AttentionWidget(runs, figure, examples[0]))

@@ -1,0 +1,160 @@
+"""Accuracy against source length for trained encoder-decoders: the cliff, and where it moves.
+
+Static face: a slider over the context sizes trained when the book was built (it restyles the
+token and whole-sequence accuracy curves). Live face: controls for the context size, the
+attention score, the task, the longest training length and the number of updates, and a button
+that trains a new model on the reader's device and adds its curve to the figure.
+"""
+import plotly.graph_objects as go
+
+from .attention import SCORES
+from .explorers import DualExplorer
+from .plots import PALETTE, describe
+from .seq2seq import TASKS
+from .seq2seq_training import accuracy_by_length, train_seq2seq
+
+MAX_LIVE_CURVES = 8
+
+
+def _percent(values):
+    return [round(100 * float(v), 1) for v in values]
+
+
+def accuracy_axes(fig, lengths):
+    """The axes every accuracy-by-length figure of chapters 1.6 and 1.7 shares."""
+    fig.update_xaxes(title="source length (symbols)", range=[0.5, max(lengths) + 0.5])
+    fig.update_yaxes(title="accuracy (%)", range=[0, 102], ticksuffix="%")
+    fig.update_layout(height=460, legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    return fig
+
+
+def accuracy_figure(results, title):
+    """One token-accuracy curve per trained model: results is {label: LengthAccuracy}."""
+    fig = go.Figure()
+    for (label, result), color in zip(results.items(), PALETTE):
+        fig.add_scatter(x=list(result.lengths), y=_percent(result.token_accuracy), name=label,
+                        mode="lines+markers", line=dict(color=color), hovertemplate="%{y:.1f}%")
+    fig.update_layout(title=title)
+    return accuracy_axes(fig, next(iter(results.values())).lengths)
+
+
+def _cliff_title(run):
+    return (f"{run.task.capitalize()} task, context of {run.model.hidden_size} numbers, no attention "
+            f"(trained on lengths {run.min_len}–{run.max_len}, {run.steps} updates)")
+
+
+def static_cliff_figure(runs, results, active_hidden):
+    """runs, results: {hidden_size: Seq2SeqRun / LengthAccuracy}; the slider picks the context size."""
+    sizes = sorted(results)
+    first = results[active_hidden]
+    fig = go.Figure()
+    fig.add_scatter(x=list(first.lengths), y=_percent(first.token_accuracy), name="tokens right",
+                    mode="lines+markers", line=dict(color=PALETTE[0]), hovertemplate="%{y:.1f}%")
+    fig.add_scatter(x=list(first.lengths), y=_percent(first.sequence_accuracy), name="whole sequence right",
+                    mode="lines+markers", line=dict(color=PALETTE[1], dash="dash"), hovertemplate="%{y:.1f}%")
+    steps = [dict(method="update", label=str(h),
+                  args=[{"y": [_percent(results[h].token_accuracy), _percent(results[h].sequence_accuracy)]},
+                        {"title.text": _cliff_title(runs[h])}]) for h in sizes]
+    fig.update_layout(title=_cliff_title(runs[active_hidden]), margin=dict(b=150),
+                      sliders=[dict(active=sizes.index(active_hidden), steps=steps, x=0, y=-0.25, len=1.0,
+                                    yanchor="top", currentvalue=dict(prefix="context size (numbers) = "))])
+    accuracy_axes(fig, first.lengths).update_layout(height=520)
+    return describe(fig, caption=(
+        "Greedy-decoding accuracy of a GRU encoder-decoder with no attention, on fresh sources of each "
+        "length, for the context sizes on the slider. The decoder sees the source only through the "
+        "encoder's last state; accuracy falls off a cliff as the source grows, and a bigger context "
+        "moves the cliff to the right."),
+        alt=("Line chart: accuracy in percent against source length, two curves (tokens right, whole "
+             f"sequence right), with a slider over context sizes {', '.join(map(str, sizes))}."))
+
+
+class CliffWidget:
+    """Live face: train another encoder-decoder with the reader's settings and add its curve."""
+
+    def __init__(self, figure, lengths, device, seed=0):
+        import ipywidgets as w
+        self.lengths, self.device, self.seed = lengths, device, seed
+        self.controls = dict(
+            hidden_size=w.Dropdown(options=(8, 16, 32, 64, 128, 256), value=64,
+                                   description="context size (numbers)"),
+            attention=w.Dropdown(options=("none",) + SCORES, value="none", description="attention score"),
+            task=w.Dropdown(options=TASKS, value="copy", description="task"),
+            max_len=w.IntSlider(value=max(lengths), min=2, max=40, description="train on lengths 1 to"),
+            steps=w.IntSlider(value=800, min=100, max=5000, step=100, description="updates (100–5000)",
+                              continuous_update=False))
+        for control in self.controls.values():
+            control.style.description_width = "initial"
+        self.button = w.Button(description="train and add the curve", button_style="primary")
+        self.button.on_click(lambda _: self.train())
+        self.progress = w.Output()
+        self.figure = go.FigureWidget(figure)
+        self.figure.layout.sliders = ()
+        self.figure.layout.margin.b = 70
+        self.view = w.VBox([w.HBox([self.controls[k] for k in ("hidden_size", "attention", "task")]),
+                            w.HBox([self.controls[k] for k in ("max_len", "steps")] + [self.button]),
+                            self.progress, self.figure])
+
+    def train(self):
+        """Train with the current settings (seeded) and draw its token accuracy on the same axes."""
+        c = {k: v.value for k, v in self.controls.items()}
+        self.button.disabled = True
+        try:
+            with self.progress:
+                self.progress.clear_output()
+                run = train_seq2seq(c["hidden_size"], None if c["attention"] == "none" else c["attention"],
+                                    c["task"], 1, c["max_len"], c["steps"], seed=self.seed, device=self.device)
+            result = accuracy_by_length(run, self.lengths)
+        finally:
+            self.button.disabled = False
+        with self.figure.batch_update():
+            if len(self.figure.data) >= MAX_LIVE_CURVES:
+                self.figure.data = self.figure.data[1:]
+            self.figure.add_scatter(x=list(result.lengths), y=_percent(result.token_accuracy),
+                                    name=f"{run.label}, {run.task}, ≤{run.max_len}", mode="lines+markers")
+        return result
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.view._repr_mimebundle_(**kwargs)
+
+
+def explore_cliff(runs, results, active_hidden=None, seed=0):
+    """Explorer over the context sizes already trained; live, the reader trains more."""
+    if not results or set(runs) != set(results):
+        raise ValueError("runs and results must be non-empty dicts over the same context sizes")
+    active_hidden = active_hidden or sorted(results)[len(results) // 2]
+    figure = static_cliff_figure(runs, results, active_hidden)
+    lengths = results[active_hidden].lengths
+    device = next(runs[active_hidden].model.parameters()).device
+    return DualExplorer(figure, lambda: CliffWidget(figure, lengths, device, seed))
+
+
+# The syllabus's BLEU-by-length figures (approximate; see chapter 1.6 for where the trend is reported).
+REPORTED_BLEU = (("5–10", 35, 40), ("15–20", 28, 32), ("25–30", 20, 25), ("40+", 0, 15))
+
+
+def reported_beside_measured(results, labels):
+    """Left: the reported BLEU ranges by sentence length. Right: measured token accuracy by length."""
+    from plotly.subplots import make_subplots
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
+        "Reported: BLEU by sentence length (approx.)", "Measured here: copy task, no attention"))
+    fig.add_bar(x=[b for b, _, _ in REPORTED_BLEU], y=[hi - lo for _, lo, hi in REPORTED_BLEU],
+                base=[lo for _, lo, _ in REPORTED_BLEU], marker_color=PALETTE[7], showlegend=False,
+                text=[f"{lo}–{hi}" if lo else f"< {hi}" for _, lo, hi in REPORTED_BLEU],
+                hovertemplate="%{x} words: BLEU %{text}<extra></extra>", row=1, col=1)
+    for (key, result), color in zip(results.items(), PALETTE):
+        fig.add_scatter(x=list(result.lengths), y=_percent(result.token_accuracy), name=labels[key],
+                        mode="lines", line=dict(color=color), row=1, col=2)
+    fig.update_xaxes(title="sentence length (words)", row=1, col=1)
+    fig.update_yaxes(title="BLEU", range=[0, 45], row=1, col=1)
+    fig.update_xaxes(title="source length (symbols)", row=1, col=2)
+    fig.update_yaxes(title="tokens right (%)", range=[0, 102], row=1, col=2)
+    fig.update_layout(height=440, legend=dict(orientation="h", x=0.55, y=-0.2, yanchor="top"),
+                      margin=dict(b=120))
+    return describe(fig, caption=(
+        "Left: the BLEU ranges by sentence length that the syllabus gives for encoder-decoder translation "
+        "without attention (approximate values, not read from a published table). Right: this chapter's "
+        "measured token accuracy against source length for each context size. Different tasks and "
+        "measures; the same shape: quality falls as the source grows."),
+        alt=("Two panels. Left, floating bars of BLEU for four sentence-length bins, falling from 35–40 to "
+             "below 15. Right, line chart of token accuracy against source length for several context sizes, "
+             "each falling as length grows."))

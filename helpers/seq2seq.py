@@ -1,0 +1,121 @@
+"""A GRU encoder-decoder, with or without attention, and the toy tasks it learns.
+
+The tasks are generated, so any length can be asked for: a source is a run of random symbols and
+the target is the same run copied or reversed, then an end-of-sequence token. Token ids:
+PAD = 0, BOS = 1 (starts the decoder), EOS = 2, symbols 3 .. 3 + vocab_size - 1.
+
+Without attention the decoder sees the source only through the encoder's last hidden state, a
+single vector of hidden_size numbers (Sutskever et al. 2014; Cho et al. 2014). With attention
+(Luong et al. 2015's arrangement) each decoder state h_t also reads a context vector, a weighted
+sum of all encoder states, and the output comes from tanh(W_c [c_t; h_t]).
+"""
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from .attention import SCORES, AttentionScore, attend
+from .checks import check_choice, check_int
+
+PAD, BOS, EOS, FIRST_SYMBOL = 0, 1, 2, 3
+TASKS = ("copy", "reverse")
+
+
+@dataclass
+class Seq2SeqBatch:
+    source: torch.Tensor          # (batch, max_src_len), PAD after each sequence
+    source_lengths: torch.Tensor  # (batch,)
+    decoder_input: torch.Tensor   # (batch, max_src_len + 1): BOS, then the target shifted right
+    target: torch.Tensor          # (batch, max_src_len + 1): the target, EOS, then PAD
+
+    def to(self, device):
+        return Seq2SeqBatch(*(t.to(device) for t in (self.source, self.source_lengths,
+                                                     self.decoder_input, self.target)))
+
+
+def make_batch(n, min_len, max_len, task="copy", vocab_size=10, generator=None):
+    """n random sources with lengths uniform in [min_len, max_len], and their targets."""
+    n = check_int("n", n, 1)
+    min_len = check_int("min_len", min_len, 1)
+    max_len = check_int("max_len", max_len, min_len)
+    check_choice("task", task, TASKS)
+    vocab_size = check_int("vocab_size", vocab_size, 2)
+    lengths = torch.randint(min_len, max_len + 1, (n,), generator=generator)
+    symbols = torch.randint(FIRST_SYMBOL, FIRST_SYMBOL + vocab_size, (n, max_len), generator=generator)
+    source = torch.full((n, max_len), PAD)
+    target = torch.full((n, max_len + 1), PAD)
+    for i, length in enumerate(lengths.tolist()):
+        run = symbols[i, :length]
+        source[i, :length] = run
+        target[i, :length] = run if task == "copy" else run.flip(0)
+        target[i, length] = EOS
+    decoder_input = torch.cat([torch.full((n, 1), BOS), target[:, :-1]], dim=1)
+    decoder_input[decoder_input == EOS] = PAD      # the decoder is never fed EOS
+    return Seq2SeqBatch(source, lengths, decoder_input, target)
+
+
+class Seq2Seq(nn.Module):
+    """GRU encoder and GRU decoder sharing one embedding; attention is None or one of SCORES."""
+
+    def __init__(self, vocab_size=10, hidden_size=64, attention=None, embedding_dim=32):
+        super().__init__()
+        self.vocab_size = check_int("vocab_size", vocab_size, 2)
+        self.hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
+        self.attention = None if attention is None else check_choice("attention", attention, SCORES)
+        num_tokens = FIRST_SYMBOL + vocab_size
+        self.embed = nn.Embedding(num_tokens, embedding_dim, padding_idx=PAD)
+        self.encoder = nn.GRU(embedding_dim, hidden_size, batch_first=True)
+        self.decoder = nn.GRU(embedding_dim, hidden_size, batch_first=True)
+        self.score = AttentionScore(attention, hidden_size) if attention else None
+        self.combine = nn.Linear((2 if attention else 1) * hidden_size, hidden_size)
+        self.out = nn.Linear(hidden_size, num_tokens)
+
+    def encode(self, source, source_lengths):
+        """Encoder states (batch, src_len, hidden) and the last real state (1, batch, hidden)."""
+        packed = pack_padded_sequence(self.embed(source), source_lengths.cpu(), batch_first=True,
+                                      enforce_sorted=False)
+        states, last = self.encoder(packed)
+        states, _ = pad_packed_sequence(states, batch_first=True, total_length=source.shape[1])
+        return states, last
+
+    def _read_out(self, decoder_states, encoder_states, source_mask):
+        """Logits for each decoder state, and the attention weights (None without attention)."""
+        if self.score is None:
+            return self.out(torch.tanh(self.combine(decoder_states))), None
+        context, weights = attend(self.score(decoder_states, encoder_states), encoder_states, source_mask)
+        return self.out(torch.tanh(self.combine(torch.cat([context, decoder_states], -1)))), weights
+
+    def forward(self, source, source_lengths, decoder_input):
+        """Teacher forcing: logits (batch, tgt_len, tokens) and weights (batch, tgt_len, src_len)."""
+        encoder_states, last = self.encode(source, source_lengths)
+        decoder_states, _ = self.decoder(self.embed(decoder_input), last)
+        return self._read_out(decoder_states, encoder_states, source != PAD)
+
+    @torch.no_grad()
+    def generate(self, source, source_lengths, steps):
+        """Greedy decoding for `steps` tokens: the model is fed its own previous guess."""
+        steps = check_int("steps", steps, 1)
+        encoder_states, h = self.encode(source, source_lengths)
+        mask = source != PAD
+        token = torch.full((source.shape[0], 1), BOS, device=source.device)
+        tokens, weights = [], []
+        for _ in range(steps):
+            state, h = self.decoder(self.embed(token), h)
+            logits, w = self._read_out(state, encoder_states, mask)
+            token = logits.argmax(-1)
+            tokens.append(token)
+            weights.append(w)
+        return torch.cat(tokens, 1), (None if self.score is None else torch.cat(weights, 1))
+
+
+def encode_symbols(text, vocab_size=10):
+    """A reader's example '3 1 4 1 5' (symbols 0 .. vocab_size-1) as a one-sequence batch."""
+    try:
+        values = [int(s) for s in str(text).replace(",", " ").split()]
+    except ValueError:
+        raise ValueError(f"write the source as whole numbers separated by spaces, got {text!r}") from None
+    if not values or any(v < 0 or v >= vocab_size for v in values):
+        raise ValueError(f"the source must hold 1 or more symbols in [0, {vocab_size - 1}], got {text!r}")
+    source = torch.tensor([values]) + FIRST_SYMBOL
+    return source, torch.tensor([len(values)])
