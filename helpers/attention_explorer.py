@@ -39,7 +39,7 @@ def _axes_update(source_labels, output_labels):
 
 
 def _heatmap(rows, visible, name):
-    return go.Heatmap(z=rows, zmin=0, zmax=1, colorscale="Blues", name=name, visible=visible,
+    return go.Heatmap(z=rows, zmin=0, zmax=1, colorscale="Viridis", name=name, visible=visible,
                       colorbar=dict(title="weight"),
                       hovertemplate="source %{x}, output %{y}: weight %{z:.3f}<extra></extra>")
 
@@ -66,7 +66,7 @@ def static_attention_figure(runs, examples):
     fig.update_yaxes(title="output symbol (step)", autorange="reversed")
     return describe(fig, caption=(
         "Attention weights of the trained copy models on example sources: row i is output step i, "
-        "column j is source position j, darker is more weight. The tick labels of the rows are what the "
+        "column j is source position j, and brighter (yellow) is more weight. The tick labels of the rows are what the "
         "model wrote. A model that copies by looking up the right position draws a diagonal."),
         alt=("Heatmap of attention weights, output steps by source positions, with a slider over example "
              f"sources and buttons for the models {', '.join(labels)}."))

@@ -39,8 +39,8 @@ def accuracy_figure(results, title):
 
 
 def _cliff_title(run):
-    return (f"{run.task.capitalize()} task, context of {run.model.hidden_size} numbers, no attention "
-            f"(trained on lengths {run.min_len}–{run.max_len}, {run.steps} updates)")
+    return (f"{run.task.capitalize()} task, context of {run.model.hidden_size} numbers, no attention"
+            f"<br><sup>trained on lengths {run.min_len}–{run.max_len}, {run.steps} updates</sup>")
 
 
 def static_cliff_figure(runs, results, active_hidden):
@@ -138,7 +138,8 @@ def reported_beside_measured(results, labels):
     fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
         "Reported: BLEU by sentence length (approx.)", "Measured here: copy task, no attention"))
     fig.add_bar(x=[b for b, _, _ in REPORTED_BLEU], y=[hi - lo for _, lo, hi in REPORTED_BLEU],
-                base=[lo for _, lo, _ in REPORTED_BLEU], marker_color=PALETTE[7], showlegend=False,
+                base=[lo for _, lo, _ in REPORTED_BLEU], marker_color=PALETTE[4], showlegend=False,
+                textposition="outside",
                 text=[f"{lo}–{hi}" if lo else f"< {hi}" for _, lo, hi in REPORTED_BLEU],
                 hovertemplate="%{x} words: BLEU %{text}<extra></extra>", row=1, col=1)
     for (key, result), color in zip(results.items(), PALETTE):

@@ -94,7 +94,7 @@ def reach(result, threshold=0.5):
 
 
 def accuracy_table(runs, results, shown_lengths, threshold=0.5, labels=None):
-    """One row per trained model: final loss, token accuracy at `shown_lengths`, and its reach.
+    """One row per trained model: final loss, tokens right at `shown_lengths`, and its reach.
 
     Rows are named by `labels` (a dict with the same keys as runs) or by each run's own label.
     """
@@ -107,8 +107,7 @@ def accuracy_table(runs, results, shown_lengths, threshold=0.5, labels=None):
         label = (labels or {}).get(key, run.label)
         rows.append((label, f"{final_loss:.3f}") +
                     tuple(f"{100 * result.token_accuracy[i]:.0f}%" for i in index) + (reach(result, threshold),))
-    columns = (("model", "final loss") + tuple(f"tokens right at {L}" for L in shown_lengths)
-               + (f"reach (≥{threshold:.0%} sequences)",))
+    columns = ("model", "final loss") + tuple(f"{L} symbols" for L in shown_lengths) + ("reach",)
     return Table(columns, tuple(rows))
 
 

@@ -105,7 +105,8 @@ def open_page(browser, url, color_scheme="light"):
 
 
 PLOTTED = """() => [...document.querySelectorAll('.js-plotly-plot')].map(gd =>
-  JSON.stringify((gd.data || []).filter(t => t.visible !== false).map(t => Array.from(t.y || []).slice(0, 50))))"""
+  JSON.stringify((gd.data || []).filter(t => t.visible !== false).map(t =>
+    t.type === 'heatmap' ? JSON.stringify(t.z).slice(0, 4000) : Array.from(t.y || []).slice(0, 50))))"""
 
 
 @pytest.mark.parametrize("page_name", PAGES)
@@ -211,5 +212,27 @@ def test_chapter_explorer_slider_changes_the_plotted_data(browser, server, chapt
     lengths = page.evaluate("(el) => (el.data || []).filter(t => t.visible !== false).map(t => t.y.length)",
                             slider_figure.element_handle())
     assert lengths and all(n == int(LENGTH_BUTTONS[chapter].split()[-1]) for n in lengths)
+    assert problems == []
+    page.close()
+
+
+def test_attention_heatmap_buttons_switch_the_model_and_the_slider_still_works(browser, server):
+    page, problems = open_page(browser, f"{server}/book/07_attention.html")
+    heatmap = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => (gd.data || [])
+      .filter(t => t.type === 'heatmap' && t.visible !== false).map(t => t.name + ':' + JSON.stringify(t.z)))"""
+    before = page.evaluate(heatmap)
+    assert len(before) == 1 and before[0].startswith("dot:")
+    page.get_by_text("additive", exact=True).first.click()
+    page.wait_for_timeout(500)
+    after_button = page.evaluate(heatmap)
+    assert len(after_button) == 1 and after_button[0].startswith("additive:")
+    figure = page.locator(".js-plotly-plot", has=page.locator("g.heatmaplayer")).first
+    rail = figure.locator("rect.slider-rail-touch-rect")
+    rail.scroll_into_view_if_needed()
+    box = rail.bounding_box()
+    page.mouse.click(box["x"] + 0.98 * box["width"], box["y"] + box["height"] / 2)
+    page.wait_for_timeout(800)
+    after_slider = page.evaluate(heatmap)
+    assert len(after_slider) == 1 and after_slider[0].startswith("additive:") and after_slider != after_button
     assert problems == []
     page.close()
