@@ -184,6 +184,63 @@ class Throughput:
         }
 
 
+def budget_phrases(result, tokens=1e9):
+    """Hours each layer needs to process `tokens` at the shortest and longest length, as prose.
+
+    Keys: short_/long_ + cheaper (which layer), cheap and dear (hours), factor (dear / cheap).
+    """
+    if not tokens > 0:
+        raise ValueError(f"tokens must be a positive number, got {tokens!r}")
+    hours = {"the LSTM": tokens / result.lstm / 3600, "the Transformer layer": tokens / result.transformer / 3600}
+    phrases = {}
+    for i, where in ((0, "short"), (-1, "long")):
+        cheaper = min(hours, key=lambda name: hours[name][i])
+        dearer = max(hours, key=lambda name: hours[name][i])
+        phrases.update({f"{where}_cheaper": cheaper, f"{where}_cheap": f"{hours[cheaper][i]:.1f}",
+                        f"{where}_dear": f"{hours[dearer][i]:.1f}",
+                        f"{where}_factor": f"{hours[dearer][i] / hours[cheaper][i]:.1f}"})
+    return phrases
+
+
+def device_phrase(device):
+    """'a CPU with 1 thread', 'a GPU (NVIDIA ...)': where a measurement ran, for the prose."""
+    device = torch.device(device)
+    if device.type == "cuda":
+        return f"a GPU ({torch.cuda.get_device_name(device)})"
+    if device.type == "mps":
+        return "an Apple GPU (MPS)"
+    threads = torch.get_num_threads()
+    return f"a {device.type.upper()} with {threads} thread{'s' if threads != 1 else ''}"
+
+
+def width_phrases(runs, main, device):
+    """Prose for the explorer's measurements: {d_model: Throughput}, `main` the width discussed first.
+
+    Gives main's summary(), each width's leaders (w<d>_short, w<d>_long, w<d>_crossing), how many
+    (width, length) pairs each layer led, a verdict on "the Transformer wins everywhere", and
+    where the page was computed.
+    """
+    if main not in runs:
+        raise ValueError(f"main must be one of the measured widths {sorted(runs)}, got {main!r}")
+    phrases = dict(runs[main].summary())
+    for d, run in runs.items():
+        s = run.summary()
+        phrases.update({f"w{d}_short": s["faster_shortest"], f"w{d}_long": s["faster_longest"],
+                        f"w{d}_crossing": s["crossing"]})
+    led = sum(int(np.sum(run.transformer > run.lstm)) for run in runs.values())
+    total = sum(len(run.lengths) for run in runs.values())
+    device = torch.device(device)
+    phrases.update({
+        "led_transformer": str(led), "led_lstm": str(total - led), "led_all": str(total),
+        "verdict": ("so the syllabus's picture of the Transformer winning everywhere does not hold on this device"
+                    if led < total else "as the syllabus's picture has it, on this device too"),
+        "built_on": device_phrase(device),
+        "gpu_note": ("The curves above were measured on a GPU, so they show it directly." if device.type == "cuda"
+                     else "No GPU was used when this page was built, so that claim is not measured here."),
+    })
+    return phrases
+
+
 def measure_throughput(lengths=DEFAULT_LENGTHS, d_model=128, nhead=4, batch=2, mode="forward", repeats=3,
                        device=None, seed=0):
     """Tokens per second of an nn.LSTM and an nn.TransformerEncoderLayer at each length.

@@ -137,3 +137,29 @@ def test_work_per_token_counts_the_attention_term_that_grows_with_length():
     assert result.summary()["work_ratio_longest"] == f"{1 + 512 / (4 * 64):.1f}"    # 1 + n / (4d)
     training = Throughput((32,), np.array([1.0]), np.array([1.0]), 64, 4, 2, "training step", 3, "cpu", {})
     assert training.mac_rates()[0][0] == 3 * result.mac_rates()[0][0]
+
+
+def _fake(d, lstm, transformer, lengths=(32, 64, 128)):
+    return Throughput(lengths, np.array(lstm, float), np.array(transformer, float), d, 4, 2, "forward", 3, "cpu", {})
+
+
+def test_width_phrases_count_the_leaders_and_give_the_verdict_that_happened():
+    from helpers.throughput import width_phrases
+    mixed = {64: _fake(64, [1, 1, 1], [2, 2, 0.5]), 128: _fake(128, [1, 1, 1], [2, 2, 2])}
+    p = width_phrases(mixed, main=128, device="cpu")
+    assert (p["led_transformer"], p["led_lstm"], p["led_all"]) == ("5", "1", "6")
+    assert "does not hold" in p["verdict"] and p["w64_long"] == "the LSTM" and p["w128_long"] == "the Transformer layer"
+    assert p["built_on"].startswith("a CPU with") and "No GPU" in p["gpu_note"]
+    everywhere = width_phrases({128: mixed[128]}, main=128, device="cpu")
+    assert everywhere["verdict"].startswith("as the syllabus")
+    with pytest.raises(ValueError, match="main"):
+        width_phrases(mixed, main=256, device="cpu")
+
+
+def test_budget_phrases_name_the_cheaper_layer_and_the_factor():
+    from helpers.throughput import budget_phrases
+    p = budget_phrases(_fake(64, [1e5, 1e5, 1e5], [2e5, 1e5, 2.5e4]), tokens=3.6e9)
+    assert p["short_cheaper"] == "the Transformer layer" and p["short_cheap"] == "5.0" and p["short_dear"] == "10.0"
+    assert p["long_cheaper"] == "the LSTM" and p["long_factor"] == "4.0"
+    with pytest.raises(ValueError, match="tokens"):
+        budget_phrases(_fake(64, [1, 1, 1], [1, 1, 1]), tokens=0)
