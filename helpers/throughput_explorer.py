@@ -15,6 +15,18 @@ WIDTH_CHOICES = (32, 64, 128, 256, 512)
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32)
 
 
+# 1-2-5 ticks from 100 to 5e9 tokens/s: plotly shows those inside the range, whatever the slider picks
+LOG_TICKS = [m * 10 ** k for k in range(2, 10) for m in (1, 2, 5)]
+
+
+def _short(value):
+    """20000 -> '20k', 5000000 -> '5M': tick labels that read at a glance."""
+    for factor, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= factor:
+            return f"{value / factor:g}{suffix}"
+    return f"{value:g}"
+
+
 def _curves(result):
     """Tokens per second of both layers, rounded to 3 significant digits (a light page)."""
     return [[float(f"{v:.3g}") for v in result.lstm], [float(f"{v:.3g}") for v in result.transformer]]
@@ -37,7 +49,8 @@ def throughput_figure(result):
                     line=dict(color=PALETTE[0]))
     fig.update_xaxes(type="log", title="sequence length (tokens, log scale)", tickvals=lengths,
                      ticktext=[str(L) for L in lengths])
-    fig.update_yaxes(type="log", title="throughput (tokens per second, log scale)")
+    fig.update_yaxes(type="log", title="throughput (tokens per second, log scale)", tickvals=LOG_TICKS,
+                     ticktext=[_short(v) for v in LOG_TICKS])
     fig.update_traces(hovertemplate="%{y:,.3s} tokens/s")
     fig.update_layout(title=_title(result), height=460)
     return describe(fig, caption=("Tokens processed per second by an LSTM layer and a Transformer encoder layer with "
@@ -53,7 +66,7 @@ def static_throughput_figure(runs, active_width):
     """runs: {d_model: Throughput} over the same lengths; the slider picks the width."""
     widths = sorted(runs)
     fig = throughput_figure(runs[active_width])
-    steps = [dict(method="update", label=str(d), args=[{"y": _curves(runs[d])}, {"title.text": _title(runs[d])}])
+    steps = [dict(method="update", label=str(d), args=[{"y": _curves(runs[d])}, {"title.text": _title(runs[d]), "yaxis.autorange": True}])
              for d in widths]
     fig.update_layout(height=560, margin=dict(b=170),
                       sliders=[dict(active=widths.index(active_width), steps=steps, x=0, y=-0.36, len=1.0,

@@ -163,3 +163,10 @@ def test_budget_phrases_name_the_cheaper_layer_and_the_factor():
     assert p["long_cheaper"] == "the LSTM" and p["long_factor"] == "4.0"
     with pytest.raises(ValueError, match="tokens"):
         budget_phrases(_fake(64, [1, 1, 1], [1, 1, 1]), tokens=0)
+
+
+def test_log_axis_ticks_read_as_tokens_per_second(runs):
+    from helpers.throughput_explorer import _short
+    assert [_short(v) for v in (500, 20_000, 5_000_000, 1e9)] == ["500", "20k", "5M", "1G"]
+    axis = explore_throughput(runs, active=8).static_figure.layout.yaxis
+    assert list(axis.ticktext[:3]) == ["100", "200", "500"] and len(axis.tickvals) == len(axis.ticktext)
