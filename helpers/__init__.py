@@ -20,6 +20,9 @@ from . import birnn, costs, gated, gated_flow, long_range
 from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
+from . import throughput
+from .throughput import count_parameters, measure_throughput, measure_widths, parameter_table
+from .throughput_explorer import explore_throughput
 
 from . import attention, seq2seq, seq2seq_training
 from .attention_explorer import explore_attention

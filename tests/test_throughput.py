@@ -1,0 +1,172 @@
+"""Throughput of an LSTM and a Transformer layer: the models, the measurement's bookkeeping, the explorer.
+
+No test asserts a time or a speed: those depend on the machine and its load.
+"""
+import numpy as np
+import pytest
+import torch
+
+from helpers.throughput import (MODES, Throughput, count_parameters, expected_parameters, measure_throughput,
+                                measure_widths, parameter_table, throughput_models)
+from helpers.throughput_explorer import ThroughputWidget, explore_throughput
+
+WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(scope="module")
+def runs():
+    return measure_widths(widths=(8, 16), lengths=(4, 16), nhead=2, batch=1, repeats=1, device="cpu")
+
+
+@pytest.mark.parametrize("d_model", [8, 64, 128])
+def test_both_layers_map_batch_seq_d_model_to_the_same_shape(d_model):
+    x = torch.randn(3, 10, d_model)                                 # (batch, seq, d_model)
+    models = throughput_models(d_model, nhead=4)
+    lstm_out, (h, c) = models["LSTM"](x)
+    assert lstm_out.shape == x.shape and h.shape == c.shape == (1, 3, d_model)
+    assert models["Transformer layer"](x).shape == x.shape
+
+
+@pytest.mark.parametrize("d_model", [8, 64, 256])
+def test_parameter_counts_are_what_the_chapter_states(d_model):
+    models = throughput_models(d_model, nhead=4)
+    counted = {name: sum(p.numel() for p in m.parameters()) for name, m in models.items()}
+    assert {name: count_parameters(m) for name, m in models.items()} == counted
+    assert expected_parameters(d_model) == counted                 # 8d^2 + 8d and 8d^2 + 11d
+    assert 1 < counted["Transformer layer"] / counted["LSTM"] < 1.1  # "comparable": within 10%
+
+
+def test_parameter_table_rows_come_from_the_modules():
+    table = parameter_table((64, 128), nhead=4)
+    assert [row[0] for row in table.rows] == ["64", "128"]
+    assert table.rows[0][1] == f"{8 * 64 * 64 + 8 * 64:,}" and table.rows[1][2] == f"{8 * 128 * 128 + 11 * 128:,}"
+
+
+def test_the_same_seed_builds_the_same_weights_and_leaves_the_global_generator_alone():
+    state = torch.get_rng_state()
+    a, b = throughput_models(16, 4, seed=3), throughput_models(16, 4, seed=3)
+    assert torch.equal(torch.get_rng_state(), state)
+    for name in a:
+        assert all(torch.equal(p, q) for p, q in zip(a[name].parameters(), b[name].parameters()))
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_measurement_has_one_positive_throughput_per_length_and_records_its_setting(mode):
+    result = measure_throughput((4, 8, 16), d_model=8, nhead=2, batch=3, mode=mode, repeats=1, device="cpu")
+    assert isinstance(result, Throughput) and result.lengths == (4, 8, 16) and result.mode == mode
+    for values in (result.lstm, result.transformer):
+        assert values.shape == (3,) and np.all(np.isfinite(values)) and np.all(values > 0)
+    assert result.parameters == expected_parameters(8) and result.device == "cpu" and result.batch == 3
+    assert len(result.table().rows) == 3
+
+
+def test_summary_names_the_faster_layer_at_each_end():
+    result = Throughput((32, 64, 128), np.array([100.0, 100.0, 100.0]), np.array([200.0, 90.0, 50.0]),
+                        64, 4, 2, "forward", 3, "cpu", expected_parameters(64))
+    s = result.summary()
+    assert s["faster_shortest"] == "the Transformer layer" and s["faster_longest"] == "the LSTM"
+    assert s["ratio_shortest"] == "2.00" and s["ratio_longest"] == "0.50"
+    assert s["crossing"] == "the lead changed hands at length 64"
+    flat = Throughput((32, 64), np.array([1.0, 1.0]), np.array([2.0, 3.0]), 64, 4, 2, "forward", 3, "cpu", {})
+    assert flat.summary()["crossing"] == "the same layer led at every length measured"
+
+
+def test_training_step_leaves_no_gradients_behind():
+    models = throughput_models(8, 2)
+    measure_throughput((4,), d_model=8, nhead=2, mode="training step", repeats=1, device="cpu")
+    assert all(p.grad is None for m in models.values() for p in m.parameters())
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(lengths=(-4, 8)), "seq_len"),
+    (dict(lengths=()), "lengths"),
+    (dict(lengths=(16, 8)), "increasing"),
+    (dict(d_model=30, nhead=4), "divisible by nhead"),
+    (dict(d_model=0), "d_model"),
+    (dict(batch=0), "batch"),
+    (dict(mode="backward"), "mode"),
+    (dict(repeats=0), "repeats"),
+])
+def test_bad_input_is_a_clear_error(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        measure_throughput(**{"lengths": (4,), "d_model": 8, "nhead": 2, "repeats": 1, "device": "cpu", **kwargs})
+
+
+def test_bad_widths_are_a_clear_error():
+    with pytest.raises(ValueError, match="widths"):
+        measure_widths(widths=())
+    with pytest.raises(ValueError, match="divisible"):
+        measure_widths(widths=(10,), nhead=4)
+
+
+def test_static_slider_has_one_step_per_width_and_each_step_moves_the_curves(runs):
+    figure = explore_throughput(runs, active=16).static_figure
+    slider = figure.layout.sliders[0]
+    assert [s.label for s in slider.steps] == ["8", "16"]
+    assert slider.active == 1
+    assert [list(t.y) for t in figure.data] == slider.steps[1].args[0]["y"]      # the shown curves are that step's
+    assert slider.steps[0].args[0]["y"] != slider.steps[1].args[0]["y"]
+    assert "d_model 8" in slider.steps[0].args[1]["title.text"]
+    assert figure.layout.xaxis.type == figure.layout.yaxis.type == "log"
+    assert "caption" in figure.layout.meta and "alt" in figure.layout.meta
+
+
+def test_explorer_rejects_mismatched_runs(runs):
+    with pytest.raises(ValueError, match="active"):
+        explore_throughput(runs, active=32)
+    with pytest.raises(ValueError, match="runs"):
+        explore_throughput({})
+    with pytest.raises(ValueError, match="same lengths"):
+        explore_throughput({8: runs[8], 16: measure_throughput((4,), 16, 2, 1, "forward", 1, "cpu")})
+
+
+def test_live_widget_remeasures_when_the_mode_or_width_changes(runs):
+    widget = ThroughputWidget(runs[8])
+    widget.controls["mode"].value = "training step"
+    assert widget.figure.layout.title.text.startswith("Training step")
+    widget.controls["d_model"].value = 32
+    assert "d_model 32" in widget.figure.layout.title.text
+    assert WIDGET_VIEW in widget._repr_mimebundle_()
+
+
+def test_work_per_token_counts_the_attention_term_that_grows_with_length():
+    result = Throughput((32, 512), np.array([1.0, 1.0]), np.array([1.0, 1.0]), 64, 4, 2, "forward", 3, "cpu", {})
+    lstm, transformer = result.macs_per_token()
+    assert list(lstm) == [8 * 64 ** 2] * 2
+    assert list(transformer) == [8 * 64 ** 2 + 2 * 32 * 64, 8 * 64 ** 2 + 2 * 512 * 64]
+    assert result.summary()["work_ratio_longest"] == f"{1 + 512 / (4 * 64):.1f}"    # 1 + n / (4d)
+    training = Throughput((32,), np.array([1.0]), np.array([1.0]), 64, 4, 2, "training step", 3, "cpu", {})
+    assert training.mac_rates()[0][0] == 3 * result.mac_rates()[0][0]
+
+
+def _fake(d, lstm, transformer, lengths=(32, 64, 128)):
+    return Throughput(lengths, np.array(lstm, float), np.array(transformer, float), d, 4, 2, "forward", 3, "cpu", {})
+
+
+def test_width_phrases_count_the_leaders_and_give_the_verdict_that_happened():
+    from helpers.throughput import width_phrases
+    mixed = {64: _fake(64, [1, 1, 1], [2, 2, 0.5]), 128: _fake(128, [1, 1, 1], [2, 2, 2])}
+    p = width_phrases(mixed, main=128, device="cpu")
+    assert (p["led_transformer"], p["led_lstm"], p["led_all"]) == ("5", "1", "6")
+    assert "does not hold" in p["verdict"] and p["w64_long"] == "the LSTM" and p["w128_long"] == "the Transformer layer"
+    assert p["built_on"].startswith("a CPU with") and "No GPU" in p["gpu_note"]
+    everywhere = width_phrases({128: mixed[128]}, main=128, device="cpu")
+    assert everywhere["verdict"].startswith("as the syllabus")
+    with pytest.raises(ValueError, match="main"):
+        width_phrases(mixed, main=256, device="cpu")
+
+
+def test_budget_phrases_name_the_cheaper_layer_and_the_factor():
+    from helpers.throughput import budget_phrases
+    p = budget_phrases(_fake(64, [1e5, 1e5, 1e5], [2e5, 1e5, 2.5e4]), tokens=3.6e9)
+    assert p["short_cheaper"] == "the Transformer layer" and p["short_cheap"] == "5.0" and p["short_dear"] == "10.0"
+    assert p["long_cheaper"] == "the LSTM" and p["long_factor"] == "4.0"
+    with pytest.raises(ValueError, match="tokens"):
+        budget_phrases(_fake(64, [1, 1, 1], [1, 1, 1]), tokens=0)
+
+
+def test_log_axis_ticks_read_as_tokens_per_second(runs):
+    from helpers.throughput_explorer import _short
+    assert [_short(v) for v in (500, 20_000, 5_000_000, 1e9)] == ["500", "20k", "5M", "1G"]
+    axis = explore_throughput(runs, active=8).static_figure.layout.yaxis
+    assert list(axis.ticktext[:3]) == ["100", "200", "500"] and len(axis.tickvals) == len(axis.ticktext)
