@@ -241,10 +241,13 @@ class ScoreTimeWidget:
         return self.view._repr_mimebundle_(**kwargs)
 
 
-def explore_score_times(timings, hidden_sizes=STATIC_HIDDEN, seed=0):
-    """Explorer over hidden sizes around an existing measurement (same lengths, queries and device)."""
+def explore_score_times(timings, hidden_sizes=STATIC_HIDDEN, seed=0, measured=None):
+    """Explorer over hidden sizes around an existing measurement (same lengths, queries and device).
+
+    measured: optional {hidden_size: ScoreTimings} already taken, reused instead of measuring again.
+    """
     hidden_sizes = [check_int("hidden_sizes", h, 1, 4096) for h in hidden_sizes]
-    runs = {timings.hidden_size: timings}
+    runs = {**(measured or {}), timings.hidden_size: timings}
     for h in hidden_sizes:
         if h not in runs:
             runs[h] = measure_score_times(timings.lengths, h, timings.tgt_len, timings.batch, timings.repeats,

@@ -69,6 +69,8 @@ def test_explorer_slider_moves_every_curve(timings):
     assert len(fig.data) == 4 and len(steps[0].args[0]["y"]) == 4
     assert list(fig.data[0].y) == steps[1].args[0]["y"][0]
     assert "hidden size 32" in steps[2].args[1]["title.text"]
+    reused = explore_score_times(timings, hidden_sizes=(), measured={8: timings}).static_figure
+    assert [s.label for s in reused.layout.sliders[0].steps] == ["8", "16"]
 
 
 def test_live_widget_remeasures(timings):
