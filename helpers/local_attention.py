@@ -65,7 +65,7 @@ def local_attention_figure(src_len=40, half_width=4, hidden_size=16, seed=0):
     fig.add_vline(x=p_t, line=dict(color=PALETTE[5], dash="dash"), annotation_text=f"p_t = {p_t:.1f}",
                   annotation_position="top right")
     fig.update_xaxes(title="source position s")
-    fig.update_yaxes(title="attention weight")
+    fig.update_yaxes(title="attention weight", range=[0, 1.2 * max(global_w.max(), local_w.max())])
     fig.update_layout(title="One query: global attention against Luong's local-p attention", height=420,
                       hovermode="closest", bargap=0.15)
     return describe(fig, caption=("Attention weights of one query over the source. Global attention (bars) spreads "

@@ -134,8 +134,10 @@ def receptive_field_figure(max_layers=12, kernel_sizes=(2, 3), mark=512):
                             mode="lines+markers", line=dict(color=PALETTE[i], dash=dash),
                             name=f"k={k}, {'dilations 1, 2, 4, …' if dilated else 'no dilation'}",
                             hovertemplate="%{x} layers: %{y} tokens")
-    fig.add_hline(y=mark, line=dict(color="#888", dash="dash"), annotation_text=f"{mark} tokens",
-                  annotation_position="top left")
+    fig.add_hline(y=mark, line=dict(color="#888", dash="dash"))
+    # on a log axis an annotation's y is given in log10 units (add_hline's own annotation would not be)
+    fig.add_annotation(x=0, xref="paper", xanchor="left", y=np.log10(mark), yanchor="bottom",
+                       text=f"{mark} tokens", showarrow=False, font=dict(color="#666"))
     fig.update_yaxes(type="log", title="receptive field (tokens, log scale)", exponentformat="power")
     fig.update_xaxes(title="number of convolution layers", dtick=1)
     fig.update_layout(title="How far back a stack of causal convolutions sees", height=430)

@@ -95,20 +95,42 @@ class ScoreTimings:
         """The scores from fastest to slowest at the longest source length."""
         return sorted(SCORES, key=lambda kind: self.seconds[kind][-1])
 
+    def summary(self):
+        """Phrases for the chapter's prose (glued, never typed), correct whichever score was faster."""
+        additive, concat = self.seconds["additive"][-1], self.seconds["concat"][-1]
+        return {"device": self.device, "longest": str(self.lengths[-1]), "order": ", ".join(self.ordering()),
+                "additive_vs_dot": compare_scores(self.ratio("additive", "dot"), "additive", "dot"),
+                "general_vs_dot": compare_scores(self.ratio("general", "dot"), "general", "dot"),
+                "additive_concat_gap": f"{100 * abs(additive - concat) / min(additive, concat):.0f}%"}
 
-def _median_seconds(fn, repeats, device):
+
+def compare_scores(ratio, slower, faster):
+    """'the additive score took 3.1 times as long as the dot score', or the reverse when it was faster."""
+    if ratio >= 1:
+        return f"the {slower} score took {ratio:.1f} times as long as the {faster} score"
+    return f"the {slower} score was {1 / ratio:.1f} times faster than the {faster} score"
+
+
+def _interleaved_medians(calls, repeats, device):
+    """Median seconds of each call, timed in turns (a, b, c, d, a, b, ...) after one warm-up each.
+
+    Taking turns spreads any burst of load from other programs over all the calls instead of
+    letting it land on whichever one happened to be timed then.
+    """
     def sync():
         if device.type == "cuda":       # kernels run asynchronously: wait for them before reading the clock
             torch.cuda.synchronize(device)
-    fn()                                # warm-up: allocations, kernel selection
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
+    for fn in calls.values():           # warm-up: allocations, kernel selection
         fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
+    sync()
+    times = {name: [] for name in calls}
+    for _ in range(repeats):
+        for name, fn in calls.items():
+            start = time.perf_counter()
+            fn()
+            sync()
+            times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(ts) for name, ts in times.items()}
 
 
 def measure_score_times(lengths=DEFAULT_LENGTHS, hidden_size=128, tgt_len=32, batch=1, repeats=5,
@@ -135,9 +157,10 @@ def measure_score_times(lengths=DEFAULT_LENGTHS, hidden_size=128, tgt_len=32, ba
     with torch.no_grad():
         for src_len in lengths:
             keys = torch.randn(batch, src_len, hidden_size, generator=g).to(device)
-            for kind, scorer in scorers.items():
-                call = lambda: torch.softmax(scorer(queries, keys), dim=-1)   # noqa: E731
-                seconds[kind].append(_median_seconds(call, repeats, device))
+            calls = {kind: (lambda scorer=scorer: torch.softmax(scorer(queries, keys), dim=-1))
+                     for kind, scorer in scorers.items()}
+            for kind, median in _interleaved_medians(calls, repeats, device).items():
+                seconds[kind].append(median)
     return ScoreTimings(lengths, {k: np.array(v) for k, v in seconds.items()}, str(device), hidden_size,
                         tgt_len, batch, repeats)
 

@@ -60,6 +60,15 @@ def test_timings_cover_every_score_and_length(timings):
     assert sorted(timings.ordering()) == sorted(SCORES)
     assert timings.ratio() > 0
     assert len(score_time_figure(timings).data) == 4
+    summary = timings.summary()
+    assert summary["order"].count(",") == 3 and summary["longest"] == "16"
+    assert "additive score" in summary["additive_vs_dot"] and summary["additive_concat_gap"].endswith("%")
+
+
+def test_comparison_reads_right_both_ways():
+    from helpers.score_costs import compare_scores
+    assert compare_scores(3.04, "additive", "dot") == "the additive score took 3.0 times as long as the dot score"
+    assert compare_scores(0.5, "additive", "dot") == "the additive score was 2.0 times faster than the dot score"
 
 
 def test_explorer_slider_moves_every_curve(timings):
