@@ -21,7 +21,7 @@ from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
 from . import local_attention, memory_addressing, receptive_field, score_costs
-from .local_attention import local_attention_figure
+from .local_attention import explore_local_attention, local_attention_figure
 from .memory_addressing import content_read, content_weights
 from .receptive_field import layers_needed, layers_table, measured_receptive_field, receptive_field_figure
 from .score_costs import dot_product_spread, explore_score_times, measure_score_times, score_multiply_adds

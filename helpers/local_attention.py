@@ -75,3 +75,72 @@ def local_attention_figure(src_len=40, half_width=4, hidden_size=16, seed=0):
                     alt=(f"Bar chart of global attention weights over {src_len} source positions, overlaid with a "
                          f"line of local attention weights that are non-zero only in a shaded window of "
                          f"{scored} positions around a dashed line at the predicted position."))
+
+
+# --- the explorer: a D slider on the site, any D, length and seed live -----------------------------
+
+STATIC_HALF_WIDTHS = tuple(range(1, 11))   # D = 0 can miss every position when p_t falls between two
+
+
+def _frame(src_len, half_width, hidden_size, seed):
+    """What changes with D: the traces' y and names, the window's shapes, its label, the y range."""
+    fig = local_attention_figure(src_len, half_width, hidden_size, seed)
+    return ({"y": [list(t.y) for t in fig.data], "name": [t.name for t in fig.data]},
+            {"shapes": [s.to_plotly_json() for s in fig.layout.shapes],
+             "annotations": [a.to_plotly_json() for a in fig.layout.annotations],
+             "yaxis.range": list(fig.layout.yaxis.range)})
+
+
+def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0, half_widths=STATIC_HALF_WIDTHS):
+    """The website's figure: a slider over the half-width D (it updates the curves and the window)."""
+    half_widths = sorted({check_int("half_widths", D, 1, src_len) for D in (*half_widths, half_width)})
+    fig = local_attention_figure(src_len, half_width, hidden_size, seed)
+    steps = [dict(method="update", label=str(D), args=list(_frame(src_len, D, hidden_size, seed)))
+             for D in half_widths]
+    fig.update_layout(height=500, margin=dict(b=150),
+                      sliders=[dict(active=half_widths.index(half_width), steps=steps, x=0, y=-0.35, len=1.0,
+                                    yanchor="top", currentvalue=dict(prefix="half-width D (positions) = "))])
+    return fig
+
+
+class LocalAttentionWidget:
+    """Live face: recompute the example with PyTorch for any D, source length and seed."""
+
+    def __init__(self, src_len=40, half_width=4, hidden_size=16, seed=0):
+        import ipywidgets as w
+        self.hidden_size = hidden_size
+        self.controls = dict(
+            half_width=w.IntSlider(value=half_width, min=1, max=50, description="half-width D (1–50 positions)",
+                                   continuous_update=False),
+            src_len=w.IntSlider(value=src_len, min=10, max=200, step=5, description="source length S (10–200)",
+                                continuous_update=False),
+            seed=w.IntText(value=seed, description="seed (random states)"))
+        self.figure = go.FigureWidget(local_attention_figure(src_len, half_width, hidden_size, seed))
+        for control in self.controls.values():
+            control.style.description_width = "initial"
+            control.observe(lambda change: self.update(), names="value")
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+
+    def update(self):
+        """Redraw in place for the current controls (D is capped at the source length)."""
+        c = {k: v.value for k, v in self.controls.items()}
+        D = min(c["half_width"], c["src_len"])
+        traces, layout = _frame(c["src_len"], D, self.hidden_size, max(0, c["seed"]))
+        with self.figure.batch_update():
+            for trace, y, name in zip(self.figure.data, traces["y"], traces["name"]):
+                trace.x, trace.y, trace.name = list(range(c["src_len"])), y, name
+            self.figure.layout.shapes = layout["shapes"]
+            self.figure.layout.annotations = layout["annotations"]
+            self.figure.layout.yaxis.range = layout["yaxis.range"]
+
+    def _repr_mimebundle_(self, **kwargs):
+        return self.view._repr_mimebundle_(**kwargs)
+
+
+def explore_local_attention(src_len=40, half_width=4, hidden_size=16, seed=0):
+    """Global against local-p attention for one query, with the window's half-width D to explore."""
+    from .explorers import DualExplorer
+    src_len = check_int("src_len", src_len, 2, 10_000)
+    half_width = check_int("half_width", half_width, 1, src_len)
+    return DualExplorer(static_local_figure(src_len, half_width, hidden_size, seed),
+                        lambda: LocalAttentionWidget(src_len, half_width, hidden_size, seed))

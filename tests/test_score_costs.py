@@ -5,7 +5,8 @@ import torch
 from torch.utils.flop_counter import FlopCounterMode
 
 from helpers.attention import SCORES, AttentionScore
-from helpers.local_attention import local_attention_figure, local_example, predicted_position
+from helpers.local_attention import (LocalAttentionWidget, explore_local_attention, local_attention_figure,
+                                     local_example, predicted_position)
 from helpers.score_costs import (ScoreTimeWidget, cost_table, dot_product_spread, explore_score_times,
                                  measure_score_times, score_multiply_adds, score_tanh_count, score_time_figure)
 
@@ -98,6 +99,26 @@ def test_local_p_scores_only_its_window():
     assert len(local_attention_figure(src_len=30, half_width=3).data) == 2
 
 
+def test_local_explorer_slider_moves_the_window_and_the_weights():
+    fig = explore_local_attention(src_len=30, half_width=3).static_figure
+    steps = fig.layout.sliders[0].steps
+    assert [s.label for s in steps] == [str(D) for D in range(1, 11)] and fig.layout.sliders[0].active == 2
+    assert list(fig.data[1].y) == steps[2].args[0]["y"][1]                 # the shown curve is D = 3's
+    assert steps[0].args[0]["y"][0] == steps[-1].args[0]["y"][0]          # global weights do not depend on D
+    assert steps[0].args[0]["y"][1] != steps[-1].args[0]["y"][1]
+    widths = [s.args[1]["shapes"][0]["x1"] - s.args[1]["shapes"][0]["x0"] for s in steps]
+    assert widths == pytest.approx([2 * D for D in range(1, 11)])          # the shaded window is [p - D, p + D]
+
+
+def test_local_widget_recomputes():
+    widget = LocalAttentionWidget(src_len=30, half_width=3)
+    widget.controls["half_width"].value = 6
+    assert "D = 6" in widget.figure.data[1].name
+    widget.controls["src_len"].value = 60
+    assert len(widget.figure.data[0].y) == 60 and len(widget.figure.data[1].x) == 60
+    assert WIDGET_VIEW in widget._repr_mimebundle_()
+
+
 def test_predicted_position_matches_the_formula():
     g = torch.Generator().manual_seed(0)
     h, W, v = torch.randn(5, generator=g), torch.randn(3, 5, generator=g), torch.randn(3, generator=g)
@@ -113,6 +134,7 @@ def test_predicted_position_matches_the_formula():
     (lambda: dot_product_spread(num_keys=1), "num_keys"),
     (lambda: explore_score_times(None, hidden_sizes=(0,)), "hidden_sizes"),
     (lambda: local_example(src_len=1), "src_len"),
+    (lambda: explore_local_attention(src_len=20, half_width=0), "half_width"),
     (lambda: predicted_position(torch.zeros(4), torch.zeros(3, 5), torch.zeros(3), 10), "W_p"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, message):
