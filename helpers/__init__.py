@@ -27,6 +27,11 @@ from .throughput_explorer import explore_throughput
 from . import attention, seq2seq, seq2seq_training
 from .attention_explorer import explore_attention
 from .cliff_explorer import explore_cliff
+from . import local_attention, memory_addressing, receptive_field, score_costs
+from .local_attention import explore_local_attention, local_attention_figure
+from .memory_addressing import content_read, content_weights
+from .receptive_field import layers_needed, layers_table, measured_receptive_field, receptive_field_figure
+from .score_costs import dot_product_spread, explore_score_times, measure_score_times, score_multiply_adds
 
 
 def glue(name, value, display=False):
