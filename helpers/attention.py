@@ -78,12 +78,13 @@ def attend(scores, values, mask=None):
     return weights @ values, weights
 
 
-def local_window_weights(scores, centers, half_width):
+def local_window_weights(scores, centers, half_width, gaussian=True):
     """Luong's local attention: softmax inside [p - D, p + D], times a Gaussian of sigma D/2 around p.
 
-    scores: (batch, tgt_len, src_len); centers: (batch, tgt_len) aligned positions p (real numbers,
-    e.g. p_t = t for local-m); half_width: D. Positions outside the window get weight 0, so each
-    query scores 2D + 1 positions instead of all src_len.
+    scores: (batch, tgt_len, src_len); centers: (batch, tgt_len) aligned positions p (real numbers:
+    predicted for local-p, p_t = t for local-m); half_width: D. Positions outside the window get
+    weight 0, so each query scores about 2D + 1 positions instead of all src_len. local-p multiplies
+    by the Gaussian (gaussian=True); local-m is the plain softmax inside the window (gaussian=False).
     """
     half_width = check_int("half_width", half_width, 0)
     positions = torch.arange(scores.shape[-1], dtype=scores.dtype, device=scores.device)
@@ -92,5 +93,7 @@ def local_window_weights(scores, centers, half_width):
     if not inside.any(dim=-1).all():
         raise ValueError("a window [p - D, p + D] lies entirely outside the source; move p or widen D")
     weights = torch.softmax(scores.masked_fill(~inside, float("-inf")), dim=-1)
+    if not gaussian:
+        return weights
     sigma = max(half_width, 1) / 2
     return weights * torch.exp(-distance ** 2 / (2 * sigma ** 2))

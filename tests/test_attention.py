@@ -100,3 +100,9 @@ def test_bad_input_names_the_problem():
         attend(torch.zeros(1, 1, 2), torch.zeros(1, 2, 4), torch.tensor([[False, False]]))
     with pytest.raises(ValueError, match="outside the source"):
         local_window_weights(torch.zeros(1, 1, 4), torch.tensor([[20.0]]), 1)
+
+
+def test_local_m_is_a_plain_softmax_inside_the_window():
+    scores = torch.zeros(1, 1, 11)
+    weights = local_window_weights(scores, torch.tensor([[5.0]]), half_width=2, gaussian=False)
+    assert torch.allclose(weights[0, 0, 3:8], torch.full((5,), 0.2)) and weights.sum() == 1
