@@ -20,6 +20,7 @@ from . import birnn, costs, gated, gated_flow, long_range
 from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
+from . import drill_runs, drills
 
 
 def glue(name, value, display=False):
