@@ -21,6 +21,7 @@ from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
 from . import drill_runs, drills
+from .decay_explorer import explore_first_input_decay
 
 
 def glue(name, value, display=False):
