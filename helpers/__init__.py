@@ -20,6 +20,7 @@ from . import birnn, costs, gated, gated_flow, long_range
 from .birnn import BiRNN
 from .gated import GRU, LSTM, parameter_count
 from .gated_explorer import explore_gated_flow
+
 # chapters 1.6 to 1.8, and the exercises
 from . import attention, drill_runs, drills, local_attention, memory_addressing, receptive_field
 from . import score_costs, seq2seq, seq2seq_training, throughput
@@ -32,6 +33,7 @@ from .receptive_field import layers_needed, layers_table, measured_receptive_fie
 from .score_costs import dot_product_spread, explore_score_times, measure_score_times, score_multiply_adds
 from .throughput import count_parameters, measure_throughput, measure_widths, parameter_table
 from .throughput_explorer import explore_throughput
+
 
 def glue(name, value, display=False):
     """myst_nb.glue while the book is built; without myst-nb (on Colab) it only shows the value."""

@@ -86,7 +86,7 @@ def train_lookahead(bidirectional, offset=2, seq_len=20, hidden_size=32, steps=3
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     label = "BiRNN" if bidirectional else "forward RNN"
-    for step in tqdm(range(steps), desc=label, disable=not progress, leave=False):
+    for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=1.0):
         x, y = lookahead_task(batch, seq_len, offset, num_symbols, g)
         loss = nn.functional.cross_entropy(model(x)[: seq_len - offset].flatten(0, 1), y.flatten())
         optimizer.zero_grad()

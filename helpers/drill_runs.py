@@ -52,7 +52,7 @@ def clipping_runs(clip_fn, max_norms=(None, 1.0), radius=2.0, lr=0.05, steps=400
         optimizer = torch.optim.SGD(model.parameters(), lr=check_float("lr", lr, low=0.0, low_inclusive=False))
         losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
         for step in tqdm(range(steps), desc=f"clip at {max_norm}" if max_norm else "no clipping",
-                         disable=not progress, leave=False):
+                         disable=not progress, leave=False, mininterval=1.0):
             x, y = adding_problem(batch, seq_len, g)
             loss = nn.functional.mse_loss(model(x), y)
             if not torch.isfinite(loss):
@@ -121,7 +121,7 @@ def train_pick(steps=300, batch=64, lr=0.03, positions=True, seed=0, progress=Tr
     torch.manual_seed(seed)
     model = PickModel(positions=positions)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    for _ in tqdm(range(check_int("steps", steps, 1)), desc="pick task", disable=not progress, leave=False):
+    for _ in tqdm(range(check_int("steps", steps, 1)), desc="pick task", disable=not progress, leave=False, mininterval=1.0):
         source, target = pick_task(batch, generator=g)
         logits, _ = model(source, target)
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten())

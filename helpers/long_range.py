@@ -90,7 +90,7 @@ def train_recall(cell, max_distance=100, hidden_size=32, steps=600, batch=32, lr
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     start = time.perf_counter()
-    for step in tqdm(range(steps), desc=f"{cell}, distances 1..{max_distance}", disable=not progress, leave=False):
+    for step in tqdm(range(steps), desc=f"{cell}, distances 1..{max_distance}", disable=not progress, leave=False, mininterval=1.0):
         distance = int(torch.randint(1, max_distance + 1, (1,), generator=g))
         x, y = recall_task(batch, distance, num_symbols, g)
         loss = nn.functional.cross_entropy(model(x)[0][-1], y)

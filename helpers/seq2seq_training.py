@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
+from tqdm.auto import tqdm
 
 from .checks import check_float, check_int
 from .seq2seq import PAD, Seq2Seq, make_batch
@@ -42,8 +43,9 @@ def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_le
     model = Seq2Seq(vocab_size, hidden_size, attention).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     run = Seq2SeqRun(model, task, min_len, max_len, steps, seed)
-    from tqdm.auto import trange
-    for _ in trange(steps, desc=run.label, disable=not progress):
+    # mininterval: a few redraws a second are plenty, and nbval reads the kernel's messages only
+    # after a cell ends, so thousands of progress updates could overflow its message queue
+    for _ in tqdm(range(steps), desc=run.label, disable=not progress, leave=False, mininterval=1.0):
         data = make_batch(batch, min_len, max_len, task, vocab_size, generator).to(device)
         logits, _ = model(data.source, data.source_lengths, data.decoder_input)
         loss = F.cross_entropy(logits.transpose(1, 2), data.target, ignore_index=PAD)

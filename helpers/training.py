@@ -75,7 +75,7 @@ def clipping_experiment(max_norms=(None, 1.0), radius=1.5, lr=0.2, steps=300, se
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
         losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
         label = f"clip at {max_norm}" if max_norm else "no clipping"
-        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False):
+        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=1.0):
             x, y = adding_problem(batch, seq_len, g)
             prediction, _ = model(x)
             loss = nn.functional.mse_loss(prediction[-1], y)
@@ -120,7 +120,7 @@ def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=
     torch.manual_seed(seed)
     model = SequenceModel(cell, 1, hidden_size, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in tqdm(range(steps), desc=f"{cell}, window {window}", disable=not progress, leave=False):
+    for _ in tqdm(range(steps), desc=f"{cell}, window {window}", disable=not progress, leave=False, mininterval=1.0):
         x, y = delayed_echo(batch, seq_len, delay, g)
         state = None
         for start in range(0, seq_len, window):

@@ -1,6 +1,7 @@
 """Site plumbing for the course: plotly.js served once, no kernel widgets, no thebe.
 
-- book/_static (the course's stylesheet, course.css) is served with the site.
+- book/_static (the course's stylesheet, course.css, and course.js, which redraws figures inside
+  folded dropdowns when they open) is served with the site.
 - Figures in the chapters are bare <div>s (see helpers/plots.py): plotly.js, as shipped inside
   the plotly Python package, is copied into the site's _static folder and loaded in every page's
   <head>, so the browser caches one copy and the site reads with no network.
@@ -39,6 +40,7 @@ def setup(app):
     os.environ[SITE_BUILD_ENV] = "1"
     app.config.html_static_path.append(str(Path(__file__).resolve().parents[1] / "_static"))
     app.add_css_file("course.css")
+    app.add_js_file("course.js")    # redraws figures inside dropdowns when they open
     app.connect("config-inited", drop_thebe)
     app.connect("builder-inited", add_plotly_js)
     app.add_js_file("plotly.min.js", priority=100)
