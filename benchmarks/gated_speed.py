@@ -17,6 +17,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import start  # noqa: E402
 
 from helpers.costs import cost_table, training_step_time  # noqa: E402
 from helpers.gated import parameter_count  # noqa: E402
@@ -50,12 +53,7 @@ def training_step_time_on(cell, hidden, device):
 
 
 def main():
-    torch.set_num_threads(THREADS)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} CPU threads, load average {load[0]:.2f}")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    if "cuda" in devices:
-        print(f"CUDA: {torch.cuda.get_device_name(0)}")
+    devices = start(THREADS)
 
     print("\n(a) parameters of one layer")
     print(f"{'input, hidden':>14}" + "".join(f"{c:>12}" for c in CELLS) + "   GRU/LSTM")

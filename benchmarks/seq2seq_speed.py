@@ -19,6 +19,9 @@ import torch
 import torch.nn.functional as F
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import start  # noqa: E402
 
 from helpers.seq2seq import PAD, Seq2Seq, make_batch  # noqa: E402
 
@@ -67,9 +70,7 @@ def decode_time(hidden, attention, device):
 
 
 def main():
-    torch.set_num_threads(THREADS)
-    print(f"torch {torch.__version__}, {THREADS} thread(s), load average {os.getloadavg()[0]:.2f}")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    devices = start(THREADS)
     for device in devices:
         print(f"\n(a) one training update, ms (device {device}, batch 64, lengths 1-24)")
         print("context  " + "  ".join(f"{str(a or 'none'):>9s}" for a in ATTENTION))

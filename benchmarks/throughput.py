@@ -17,6 +17,9 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from common import start  # noqa: E402
 
 from helpers.throughput import MODES, measure_throughput, parameter_table  # noqa: E402
 
@@ -29,12 +32,7 @@ LENGTHS = tuple(2 ** k for k in range(5, MAX_LEN.bit_length()) if 2 ** k <= MAX_
 
 
 def main():
-    torch.set_num_threads(THREADS)
-    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
-    print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} CPU threads, load average {load[0]:.2f}")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    if "cuda" in devices:
-        print(f"CUDA: {torch.cuda.get_device_name(0)}")
+    devices = start(THREADS)
 
     print("\n(a) parameters (LSTM: input = hidden = d_model; Transformer layer: 4 heads, feed-forward 2 x d_model)")
     print(parameter_table(WIDTHS))

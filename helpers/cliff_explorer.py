@@ -58,7 +58,8 @@ def static_cliff_figure(runs, results, active_hidden):
     fig.update_layout(title=_cliff_title(runs[active_hidden]), margin=dict(b=150),
                       sliders=[dict(active=sizes.index(active_hidden), steps=steps, x=0, y=-0.25, len=1.0,
                                     yanchor="top", currentvalue=dict(prefix="context size (numbers) = "))])
-    accuracy_axes(fig, first.lengths).update_layout(height=520)
+    accuracy_axes(fig, first.lengths).update_layout(   # the top-right corner is empty: the curves fall
+        height=520, legend=dict(orientation="v", x=0.99, y=0.98, xanchor="right", yanchor="top"))
     return describe(fig, caption=(
         "Greedy-decoding accuracy of a GRU encoder-decoder with no attention, on fresh sources of each "
         "length, for the context sizes on the slider. The decoder sees the source only through the "

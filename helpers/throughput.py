@@ -19,7 +19,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_choice, check_int
+from .checks import check_choice, check_int, check_lengths
 from .device import pick_device
 from .tables import Table
 
@@ -36,17 +36,6 @@ def check_width(d_model, nhead):
     if d_model % nhead:
         raise ValueError(f"d_model must be divisible by nhead, got d_model={d_model}, nhead={nhead}")
     return d_model, nhead
-
-
-def check_lengths(lengths):
-    """A non-empty, strictly increasing tuple of sequence lengths in [1, MAX_SEQ_LEN]."""
-    lengths = tuple(lengths) if not isinstance(lengths, (str, bytes)) else ()
-    if not lengths:
-        raise ValueError("lengths must hold at least one sequence length, got none")
-    lengths = tuple(check_int("seq_len", L, 1, MAX_SEQ_LEN) for L in lengths)
-    if list(lengths) != sorted(set(lengths)):
-        raise ValueError(f"lengths must be strictly increasing, got {lengths}")
-    return lengths
 
 
 def throughput_models(d_model=128, nhead=4, seed=0):
@@ -249,7 +238,7 @@ def measure_throughput(lengths=DEFAULT_LENGTHS, d_model=128, nhead=4, batch=2, m
     runs without gradients (the layers in eval mode, as at inference); "training step" runs the
     forward pass and the backward pass of a scalar loss (train mode; dropout is off in both).
     """
-    lengths = check_lengths(lengths)
+    lengths = check_lengths(lengths, MAX_SEQ_LEN)
     d_model, nhead = check_width(d_model, nhead)
     batch = check_int("batch", batch, 1, 1024)
     mode = check_choice("mode", mode, MODES)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_float, check_int
+from .checks import check_float, check_int, check_lengths
 from .device import pick_device
 from .tables import Table
 
@@ -84,16 +84,6 @@ def describe_ratio(ratio):
     return f"the attention product took {1 / ratio:.1f} times as long as the RNN"
 
 
-def _check_lengths(lengths):
-    lengths = tuple(lengths) if not isinstance(lengths, (str, bytes)) else ()
-    if not lengths:
-        raise ValueError("lengths must hold at least one sequence length, got none")
-    lengths = tuple(check_int("seq_len", L, 1, MAX_SEQ_LEN) for L in lengths)
-    if list(lengths) != sorted(set(lengths)):
-        raise ValueError(f"lengths must be strictly increasing, got {lengths}")
-    return lengths
-
-
 def _median_seconds(fn, repeats, device):
     """Median over `repeats` calls after one warm-up call (allocations, kernel selection)."""
     def sync():
@@ -123,7 +113,7 @@ def sequential_bottleneck(lengths=DEFAULT_LENGTHS, hidden_size=64, batch=1, repe
 
     Both read the same input of shape (seq_len, batch, hidden_size) in float32, without gradients.
     """
-    lengths = _check_lengths(lengths)
+    lengths = check_lengths(lengths, MAX_SEQ_LEN)
     hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
     batch = check_int("batch", batch, 1, 1024)
     repeats = check_int("repeats", repeats, 1, 1000)
