@@ -68,15 +68,17 @@ def test_a_chapter_runs_alone_like_on_colab(tmp_path):
     top = pins(ROOT / "requirements.txt")
     subprocess.run([python, "-m", "pip", "install", "--quiet", "nbclient", "nbformat", "setuptools>=68"]
                    + [f"{name}=={top[name]}" for name in RUNTIME], check=True)
-    assert subprocess.run([python, "-c", "import helpers"], capture_output=True, cwd=tmp_path).returncode != 0
+    # like Colab: no PYTHONPATH or virtualenv of ours leaking in, the repository setting at a clone
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_SITE_BUILD")}
+    env.update(COURSE_REPOSITORY=f"file://{clone}", PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0",
+               PATH=f"{venv / 'bin'}:{env['PATH']}")
+    assert subprocess.run([python, "-c", "import helpers"], capture_output=True, cwd=tmp_path,
+                          env=env).returncode != 0
 
     alone = tmp_path / "alone"
     alone.mkdir()
     chapter = alone / CHAPTERS[0].name
     chapter.write_bytes(CHAPTERS[0].read_bytes())
-    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_SITE_BUILD")}
-    env.update(COURSE_REPOSITORY=f"file://{clone}", PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0",
-               PATH=f"{venv / 'bin'}:{env['PATH']}")
     result = subprocess.run([python, "-c", RUN_ALONE, str(chapter), str(alone)], env=env, cwd=alone,
                             capture_output=True, text=True, timeout=1200)
     assert result.returncode == 0, result.stderr[-3000:]
