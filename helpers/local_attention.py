@@ -1,11 +1,11 @@
 """Luong's local attention for one query: where the window goes, and what the weights become.
 
 Global attention scores all S source positions. Local attention first picks an aligned position
-p_t, then scores only the 2D + 1 positions of the window [p_t - D, p_t + D] and multiplies the
-softmax by a Gaussian of width sigma = D / 2 centred on p_t:
+p_t, then scores only the 2D + 1 positions of the window [p_t - D, p_t + D]:
 
-  local-m (monotonic):  p_t = t
-  local-p (predictive): p_t = S * sigmoid(v_p^T tanh(W_p h_t))
+  local-m (monotonic):  p_t = t, a plain softmax inside the window
+  local-p (predictive): p_t = S * sigmoid(v_p^T tanh(W_p h_t)), and the softmax is multiplied by a
+                        Gaussian of width sigma = D / 2 centred on p_t
 
 The weighting itself is helpers.attention.local_window_weights; this module predicts p_t and draws
 the comparison with global attention.
