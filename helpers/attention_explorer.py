@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 import torch
 
 from .explorers import DualExplorer
-from .plots import describe
+from .plots import describe, value_slider
 from .seq2seq import EOS, FIRST_SYMBOL, encode_symbols
 
 
@@ -58,8 +58,7 @@ def static_attention_figure(runs, examples):
         title="Attention weights: each row is one output step, each column one source symbol",
         height=620, margin=dict(t=110, b=140), **{k.replace(".", "_"): v for k, v in
                                                    _axes_update(*read[labels[0], examples[0]][:2]).items()},
-        sliders=[dict(active=0, steps=steps, x=0, y=-0.18, len=1.0, yanchor="top",
-                      currentvalue=dict(prefix="example of length "))],
+        sliders=[value_slider(steps, 0, "example of length ", -0.18)],
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=0, x=0, xanchor="left",
                           y=1.02, yanchor="bottom", showactive=True)])
     fig.update_xaxes(title="source symbol (position)", tickangle=-45)

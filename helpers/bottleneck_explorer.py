@@ -6,6 +6,7 @@ PyTorch on the reader's device at every change.
 """
 from .checks import check_int
 from .explorers import DualExplorer
+from .plots import value_slider
 from .sequence_figures import bottleneck_figure
 from .timing import sequential_bottleneck
 
@@ -29,8 +30,8 @@ def static_bottleneck_figure(runs, active_hidden):
     steps = [dict(method="update", label=str(h),
                   args=[{"y": _curves_ms(runs[h])}, {"title.text": _title(runs[h])}]) for h in hidden_sizes]
     fig.update_layout(height=520, margin=dict(b=150),
-                      sliders=[dict(active=hidden_sizes.index(active_hidden), steps=steps, x=0, y=-0.32, len=1.0,
-                                    yanchor="top", currentvalue=dict(prefix="hidden size (units) = "))])
+                      sliders=[value_slider(
+                          steps, hidden_sizes.index(active_hidden), "hidden size (units) = ", -0.32)])
     return fig
 
 

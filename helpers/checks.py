@@ -38,12 +38,12 @@ def check_choice(name, value, choices):
     return value
 
 
-def check_lengths(lengths, high):
-    """A non-empty, strictly increasing tuple of sequence lengths in [1, high]."""
+def check_lengths(lengths, high, name="seq_len"):
+    """A non-empty, strictly increasing tuple of sequence lengths in [1, high], each called `name`."""
     lengths = tuple(lengths) if not isinstance(lengths, (str, bytes)) else ()
     if not lengths:
         raise ValueError("lengths must hold at least one sequence length, got none")
-    lengths = tuple(check_int("seq_len", L, 1, high) for L in lengths)
+    lengths = tuple(check_int(name, L, 1, high) for L in lengths)
     if list(lengths) != sorted(set(lengths)):
         raise ValueError(f"lengths must be strictly increasing, got {lengths}")
     return lengths

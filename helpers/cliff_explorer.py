@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from .attention import SCORES
 from .explorers import DualExplorer
-from .plots import PALETTE, describe
+from .plots import PALETTE, describe, value_slider
 from .seq2seq import TASKS
 from .seq2seq_training import accuracy_by_length, train_seq2seq
 
@@ -56,8 +56,8 @@ def static_cliff_figure(runs, results, active_hidden):
                   args=[{"y": [_percent(results[h].token_accuracy), _percent(results[h].sequence_accuracy)]},
                         {"title.text": _cliff_title(runs[h])}]) for h in sizes]
     fig.update_layout(title=_cliff_title(runs[active_hidden]), margin=dict(b=150),
-                      sliders=[dict(active=sizes.index(active_hidden), steps=steps, x=0, y=-0.25, len=1.0,
-                                    yanchor="top", currentvalue=dict(prefix="context size (numbers) = "))])
+                      sliders=[value_slider(
+                          steps, sizes.index(active_hidden), "context size (numbers) = ", -0.25)])
     accuracy_axes(fig, first.lengths).update_layout(   # the top-right corner is empty: the curves fall
         height=520, legend=dict(orientation="v", x=0.99, y=0.98, xanchor="right", yanchor="top"))
     return describe(fig, caption=(

@@ -14,7 +14,7 @@ from .checks import check_float, check_int
 from .drills import first_input_influence, two_layer_rnn
 from .explorers import DualExplorer
 from .inits import recurrent_matrix, rescale_to_radius
-from .plots import PALETTE, describe
+from .plots import PALETTE, describe, value_slider
 
 STATIC_RADII = tuple(float(r) for r in np.round(np.arange(0.5, 1.5001, 0.1), 2))
 INPUT_SIZE, HIDDEN_SIZE = 8, 32
@@ -84,8 +84,7 @@ def static_decay_figure(rnn_fn=two_layer_rnn, radii=STATIC_RADII, active=1.0, se
                         {"title.text": f"How much of x₁ each layer holds (orthogonal W_hh at ρ = {r:.2f})"}, [0, 1]])
              for r in radii]
     fig.update_layout(height=560, margin=dict(b=190), legend=dict(y=-0.2),
-                      sliders=[dict(active=index, steps=steps, x=0, y=-0.42, len=1.0, yanchor="top",
-                                    currentvalue=dict(prefix="ρ(W_hh) of both layers = "))])
+                      sliders=[value_slider(steps, index, "ρ(W_hh) of both layers = ", -0.42)])
     return fig
 
 

@@ -18,7 +18,7 @@ from .checks import check_int
 from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
-from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes
+from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, value_slider
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
 STATIC_LENGTHS = (20, 100, 1000)
@@ -96,8 +96,7 @@ def static_gradient_figure(flows, active_radius=1.0):
                    y=0.98, yanchor="top"),
         height=600, xaxis_range=[0, lengths[-1] - 1], margin=dict(t=150, b=150),
         legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
-        sliders=[dict(active=active, steps=steps, x=0, y=-0.2, len=1.0, yanchor="top", pad=dict(t=10),
-                      currentvalue=dict(prefix=RADIUS_LABEL + " = "))],
+        sliders=[value_slider(steps, active, RADIUS_LABEL + " = ", -0.2, pad=dict(t=10))],
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=len(lengths) - 1,
                           x=1.0, xanchor="right", y=1.2, yanchor="bottom", showactive=True)])
     describe(fig, caption=("The gradient of a loss at the last step, measured at every earlier step t, for four "

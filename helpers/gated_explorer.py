@@ -14,7 +14,7 @@ from .checks import check_choice, check_float, check_int
 from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
-from .plots import PALETTE, encode_for_log_axis, gradient_axes, describe
+from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, value_slider
 
 STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
 STATIC_LENGTHS = (20, 100, 1000)
@@ -62,8 +62,7 @@ def static_gated_figure(flows, active_bias=None):
                         "float32)", y=0.98, yanchor="top"),
         height=600, xaxis_range=[0, shown - 1], margin=dict(t=150, b=150),
         legend=dict(orientation="h", x=0, y=1.02, xanchor="left", yanchor="bottom"),
-        sliders=[dict(active=active, steps=steps, x=0, y=-0.2, len=1.0, yanchor="top", pad=dict(t=10),
-                      currentvalue=dict(prefix=BIAS_LABEL + " = "))],
+        sliders=[value_slider(steps, active, BIAS_LABEL + " = ", -0.2, pad=dict(t=10))],
         updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=lengths.index(shown),
                           x=1.0, xanchor="right", y=1.2, yanchor="bottom", showactive=True)])
     gradient_axes(fig, "float32")

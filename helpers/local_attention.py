@@ -16,7 +16,7 @@ import torch
 
 from .attention import local_window_weights
 from .checks import check_int
-from .plots import PALETTE, describe
+from .plots import PALETTE, describe, value_slider
 
 
 def predicted_position(decoder_state, W_p, v_p, src_len):
@@ -98,8 +98,8 @@ def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0, half_w
     steps = [dict(method="update", label=str(D), args=list(_frame(src_len, D, hidden_size, seed)))
              for D in half_widths]
     fig.update_layout(height=500, margin=dict(b=150),
-                      sliders=[dict(active=half_widths.index(half_width), steps=steps, x=0, y=-0.35, len=1.0,
-                                    yanchor="top", currentvalue=dict(prefix="half-width D (positions) = "))])
+                      sliders=[value_slider(
+                          steps, half_widths.index(half_width), "half-width D (positions) = ", -0.35)])
     return fig
 
 

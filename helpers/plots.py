@@ -104,6 +104,12 @@ def gradient_axes(fig, dtype="float32"):
     return fig
 
 
+def value_slider(steps, active, prefix, y, **extra):
+    """The course's slider under a figure: full width, its current value printed after `prefix`."""
+    return dict(active=active, steps=steps, x=0, y=y, len=1.0, yanchor="top",
+                currentvalue=dict(prefix=prefix), **extra)
+
+
 def loss_curves(curves, title, caption, alt, y_title="training loss (log scale)"):
     """Loss per update for several runs; a run that diverged simply ends where its loss went NaN."""
     fig = go.Figure()

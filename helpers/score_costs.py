@@ -22,10 +22,10 @@ import plotly.graph_objects as go
 import torch
 
 from .attention import SCORES, AttentionScore
-from .checks import check_choice, check_int
+from .checks import check_choice, check_int, check_lengths
 from .device import pick_device
 from .explorers import DualExplorer
-from .plots import PALETTE, describe
+from .plots import PALETTE, describe, value_slider
 from .tables import Table
 
 MAX_SIZE = 1 << 20
@@ -140,9 +140,7 @@ def measure_score_times(lengths=DEFAULT_LENGTHS, hidden_size=128, tgt_len=32, ba
     Queries: (batch, tgt_len, hidden_size); keys: (batch, src_len, hidden_size) for every src_len in
     `lengths`; float32, no gradients, attention_size = hidden_size.
     """
-    lengths = tuple(check_int("src_len", L, 1, MAX_SIZE) for L in lengths)
-    if not lengths or list(lengths) != sorted(set(lengths)):
-        raise ValueError(f"lengths must be a non-empty, strictly increasing sequence, got {lengths}")
+    lengths = check_lengths(lengths, MAX_SIZE, name="src_len")
     hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
     tgt_len = check_int("tgt_len", tgt_len, 1, 4096)
     batch = check_int("batch", batch, 1, 1024)
@@ -229,8 +227,8 @@ def static_score_time_figure(runs, active_hidden):
                   args=[{"y": timing_curves_ms(runs[h])}, {"title.text": timing_title(runs[h])}])
              for h in hidden_sizes]
     fig.update_layout(height=540, margin=dict(b=170), legend=dict(y=-0.2),
-                      sliders=[dict(active=hidden_sizes.index(active_hidden), steps=steps, x=0, y=-0.36, len=1.0,
-                                    yanchor="top", currentvalue=dict(prefix="hidden size d = d_a (units) = "))])
+                      sliders=[value_slider(
+                          steps, hidden_sizes.index(active_hidden), "hidden size d = d_a (units) = ", -0.36)])
     return fig
 
 

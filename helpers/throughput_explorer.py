@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from .checks import check_int
 from .explorers import DualExplorer
-from .plots import PALETTE, describe
+from .plots import PALETTE, describe, value_slider
 from .throughput import MODES, measure_throughput
 
 WIDTH_CHOICES = (32, 64, 128, 256, 512)
@@ -69,8 +69,7 @@ def static_throughput_figure(runs, active_width):
     steps = [dict(method="update", label=str(d), args=[{"y": _curves(runs[d])}, {"title.text": _title(runs[d]), "yaxis.autorange": True}])
              for d in widths]
     fig.update_layout(height=560, margin=dict(b=170),
-                      sliders=[dict(active=widths.index(active_width), steps=steps, x=0, y=-0.36, len=1.0,
-                                    yanchor="top", currentvalue=dict(prefix="width d_model = "))])
+                      sliders=[value_slider(steps, widths.index(active_width), "width d_model = ", -0.36)])
     return fig
 
 
