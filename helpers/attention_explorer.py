@@ -8,6 +8,7 @@ picks a model; the heatmap and the decoded output follow.
 import plotly.graph_objects as go
 import torch
 
+from .checks import check_values
 from .explorers import DualExplorer
 from .plots import describe, value_slider
 from .seq2seq import EOS, FIRST_SYMBOL, encode_symbols
@@ -46,6 +47,7 @@ def _heatmap(rows, visible, name):
 
 def static_attention_figure(runs, examples):
     """runs: {label: Seq2SeqRun with attention}; examples: source strings such as '3 1 4 1 5'."""
+    examples = _check_examples(runs, examples)
     labels = list(runs)
     read = {(label, text): read_attention(runs[label], text) for label in labels for text in examples}
     fig = go.Figure([_heatmap(read[label, examples[0]][2], i == 0, label) for i, label in enumerate(labels)])
@@ -69,6 +71,18 @@ def static_attention_figure(runs, examples):
         "model wrote. A model that copies by looking up the right position draws a diagonal."),
         alt=("Heatmap of attention weights, output steps by source positions, with a slider over example "
              f"sources and buttons for the models {', '.join(labels)}."))
+
+
+def _check_examples(runs, examples):
+    """A list of source strings; runs and examples must each hold at least one."""
+    if not runs:
+        raise ValueError("runs must hold at least one trained model with attention, got none")
+
+    def one(text):
+        if not isinstance(text, str):
+            raise ValueError(f"examples must be source strings such as '3 1 4 1 5', got {text!r}")
+        return text
+    return list(check_values("examples", examples, one))
 
 
 class AttentionWidget:
@@ -113,10 +127,9 @@ class AttentionWidget:
 
 def explore_attention(runs, examples):
     """Explorer of the attention heatmap over example sources, for the trained models in `runs`."""
-    if not runs or not examples:
-        raise ValueError("give at least one trained model and one example source")
+    examples = _check_examples(runs, examples)
     for label, run in runs.items():
         if run.model.attention is None:
             raise ValueError(f"model {label!r} has no attention to show")
-    figure = static_attention_figure(runs, list(examples))
+    figure = static_attention_figure(runs, examples)
     return DualExplorer(figure, lambda: AttentionWidget(runs, figure, examples[0]))

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import check_float, check_int
+from .checks import check_float, check_generator, check_int, check_seed
 from .models import TanhRNN
 
 
@@ -23,6 +23,9 @@ class BiRNN(nn.Module):
 
     def __init__(self, input_size, hidden_size, generator=None):
         super().__init__()
+        check_int("input_size", input_size, 1)
+        check_int("hidden_size", hidden_size, 1)
+        check_generator(generator)
         self.forward_rnn = TanhRNN(input_size, hidden_size, generator=generator)
         self.backward_rnn = TanhRNN(input_size, hidden_size, generator=generator)
         self.input_size, self.hidden_size = self.forward_rnn.input_size, hidden_size
@@ -47,11 +50,15 @@ class BiRNN(nn.Module):
 def lookahead_task(n, seq_len, offset=2, num_symbols=4, generator=None):
     """inputs: (seq_len, n, num_symbols) one-hot; targets: (seq_len - offset, n), the symbol offset steps on."""
     n = check_int("n", n, 1)
-    seq_len = check_int("seq_len", seq_len, 2)
-    offset = check_int("offset", offset, 1, seq_len - 1)
-    num_symbols = check_int("num_symbols", num_symbols, 2)
+    seq_len, offset, num_symbols = _check_task(seq_len, offset, num_symbols)
+    check_generator(generator)
     tokens = torch.randint(0, num_symbols, (seq_len, n), generator=generator)
     return nn.functional.one_hot(tokens, num_symbols).float(), tokens[offset:]
+
+
+def _check_task(seq_len, offset, num_symbols):
+    seq_len = check_int("seq_len", seq_len, 2)
+    return seq_len, check_int("offset", offset, 1, seq_len - 1), check_int("num_symbols", num_symbols, 2)
 
 
 class Tagger(nn.Module):
@@ -59,6 +66,8 @@ class Tagger(nn.Module):
 
     def __init__(self, num_symbols, hidden_size, bidirectional):
         super().__init__()
+        check_int("num_symbols", num_symbols, 1)
+        check_int("hidden_size", hidden_size, 1)
         self.rnn = nn.RNN(num_symbols, hidden_size, bidirectional=bidirectional)
         self.head = nn.Linear(hidden_size * (2 if bidirectional else 1), num_symbols)
 
@@ -79,8 +88,9 @@ def train_lookahead(bidirectional, offset=2, seq_len=20, hidden_size=32, steps=3
     steps = check_int("steps", steps, 1)
     lr = check_float("lr", lr, low=0.0, low_inclusive=False)
     hidden_size = check_int("hidden_size", hidden_size, 1)
-    lookahead_task(1, seq_len, offset, num_symbols)            # validates the task's arguments
-    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
+    batch = check_int("batch", batch, 1)
+    _check_task(seq_len, offset, num_symbols)
+    g = torch.Generator().manual_seed(check_seed(seed))
     torch.manual_seed(seed)
     model = Tagger(num_symbols, hidden_size, bidirectional)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_int, check_seed
 
 BANK_SENTENCES = ("I went to the bank to deposit money", "The river bank was steep", "Bank left in the turn")
 
@@ -90,7 +90,7 @@ class ContextModel(nn.Module):
         check_int("vocab_size", vocab_size, 1)
         check_int("embedding_dim", embedding_dim, 1)
         check_int("hidden_size", hidden_size, 1)
-        check_int("seed", seed, 0, 2**32 - 1)
+        check_seed(seed)
         with torch.random.fork_rng(devices=[]):   # draw from `seed` without touching the global stream
             torch.manual_seed(seed)
             self.embedding = nn.Embedding(vocab_size, embedding_dim, dtype=torch.float64)
@@ -127,6 +127,11 @@ def word_similarities(sentences=BANK_SENTENCES, word="bank", embedding_dim=16, h
     recurrent state cannot help depending on it.
     """
     sentences = _check_sentences(sentences)
+    if not isinstance(word, str):
+        raise ValueError(f"word must be a string, got {word!r}")
+    check_int("embedding_dim", embedding_dim, 1)
+    check_int("hidden_size", hidden_size, 1)
+    check_seed(seed)
     positions = [word_position(s, word) for s in sentences]
     vocab = build_vocab(sentences)
     forward = ContextModel(len(vocab), embedding_dim, hidden_size, bidirectional=False, seed=seed)

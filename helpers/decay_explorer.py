@@ -10,7 +10,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from .checks import check_float, check_int
+from .checks import check_callable, check_float, check_int, check_seed, check_values
 from .drills import first_input_influence, two_layer_rnn
 from .explorers import DualExplorer
 from .inits import recurrent_matrix, rescale_to_radius
@@ -29,6 +29,7 @@ def decay_networks(radius, seq_len=40, seed=0):
     """
     radius = check_float("radius", radius, low=0.0, low_inclusive=False)
     seq_len = check_int("seq_len", seq_len, 1)
+    seed = check_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         rnn = torch.nn.RNN(INPUT_SIZE, HIDDEN_SIZE, num_layers=2).double()
@@ -50,6 +51,12 @@ def _y(values):
 def _curves(rnn_fn, radius, seq_len, seed):
     default, scaled, x = decay_networks(radius, seq_len, seed)
     return first_input_influence(rnn_fn, scaled, x), first_input_influence(rnn_fn, default, x)
+
+
+def _check_explorer(rnn_fn, seq_len, seed):
+    check_callable("rnn_fn", rnn_fn, "(x, params) -> (h1_states, h2_states)")
+    check_int("seq_len", seq_len, 1)
+    check_seed(seed)
 
 
 def decay_figure(scaled, default, radius):
@@ -75,6 +82,9 @@ def decay_figure(scaled, default, radius):
 
 def static_decay_figure(rnn_fn=two_layer_rnn, radii=STATIC_RADII, active=1.0, seq_len=40, seed=0):
     """The website's face: a slider over `radii` that restyles traces 0 and 1 (the orthogonal curves)."""
+    _check_explorer(rnn_fn, seq_len, seed)
+    radii = check_values("radii", radii, lambda r: check_float("radius", r, low=0.0, low_inclusive=False))
+    check_float("active", active)
     curves = {r: _curves(rnn_fn, r, seq_len, seed) for r in radii}
     index = int(np.abs(np.array(radii) - active).argmin())
     scaled, default = curves[radii[index]]
@@ -93,6 +103,8 @@ class DecayWidget:
 
     def __init__(self, rnn_fn=two_layer_rnn, radius=1.0, seq_len=40, seed=0):
         import ipywidgets as w
+        _check_explorer(rnn_fn, seq_len, seed)
+        check_float("radius", radius, low=0.1, high=2.0)      # the slider's range
         self.rnn_fn, self.seed = rnn_fn, seed
         self.controls = dict(
             radius=w.FloatSlider(value=radius, min=0.1, max=2.0, step=0.05, description="ρ(W_hh) (0.1–2)",
@@ -122,5 +134,6 @@ class DecayWidget:
 
 def explore_first_input_decay(rnn_fn=two_layer_rnn, seq_len=40, seed=0):
     """Drill 1's explorer, computed with `rnn_fn(x, params) -> (h1_states, h2_states)`."""
+    _check_explorer(rnn_fn, seq_len, seed)
     figure = static_decay_figure(rnn_fn, seq_len=seq_len, seed=seed)
     return DualExplorer(figure, lambda: DecayWidget(rnn_fn, seq_len=seq_len, seed=seed))

@@ -5,7 +5,7 @@ import random
 import numpy as np
 import torch
 
-from .checks import check_choice, check_int
+from .checks import check_choice, check_device, check_seed
 
 DEVICE_ENV = "COURSE_DEVICE"  # set to cpu, cuda or mps to override the automatic choice
 
@@ -30,7 +30,7 @@ def pick_device(prefer=None):
 
 def seed_everything(seed):
     """Seed Python, NumPy and torch; return a torch.Generator so experiments own their randomness."""
-    seed = check_int("seed", seed, 0, 2**32 - 1)
+    seed = check_seed(seed)
     random.seed(seed)
     np.random.seed(seed)
     torch.manual_seed(seed)
@@ -39,7 +39,7 @@ def seed_everything(seed):
 
 def describe_device(device):
     """One line naming the device and PyTorch version, printed by every notebook."""
-    device = torch.device(device)
+    device = check_device(device)
     if device.type == "cuda":
         name = torch.cuda.get_device_name(device)
     elif device.type == "mps":

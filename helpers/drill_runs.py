@@ -12,10 +12,10 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from .attention import AttentionScore
-from .checks import check_float, check_int
+from .checks import check_callable, check_float, check_generator, check_int, check_seed, check_values
 from .inits import recurrent_matrix, rescale_to_radius
 from .tasks import adding_problem
-from .training import ClippingRun
+from .training import ClippingRun, check_max_norms
 
 
 class TwoLayerRegressor(nn.Module):
@@ -23,6 +23,8 @@ class TwoLayerRegressor(nn.Module):
 
     def __init__(self, input_size, hidden_size):
         super().__init__()
+        check_int("input_size", input_size, 1)
+        check_int("hidden_size", hidden_size, 1)
         self.rnn = nn.RNN(input_size, hidden_size, num_layers=2, nonlinearity="tanh")
         self.head = nn.Linear(hidden_size, 1)
 
@@ -39,12 +41,19 @@ def clipping_runs(clip_fn, max_norms=(None, 1.0), radius=2.0, lr=0.05, steps=400
     unclipped run can blow up. clip_fn(parameters, max_norm) is called between backward and step.
     Every run sees the same data and the same initial weights.
     """
+    check_callable("clip_fn", clip_fn, "(parameters, max_norm)")
+    max_norms = check_max_norms(max_norms)   # every run's threshold, before the first run trains
     steps, radius = check_int("steps", steps, 1), check_float("radius", radius, low=0.0)
+    check_float("lr", lr, low=0.0, low_inclusive=False)
+    seq_len = check_int("seq_len", seq_len, 2)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    batch = check_int("batch", batch, 1)
+    seed = check_seed(seed)
     runs = []
     for max_norm in max_norms:
         g = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
-        model = TwoLayerRegressor(2, check_int("hidden_size", hidden_size, 1))
+        model = TwoLayerRegressor(2, hidden_size)
         with torch.no_grad():
             for layer in (0, 1):
                 w = recurrent_matrix(hidden_size, "orthogonal", g)
@@ -74,6 +83,10 @@ class PickModel(nn.Module):
 
     def __init__(self, vocab_size=6, src_len=3, hidden_size=8, emb_size=4, attention_size=8, positions=True):
         super().__init__()
+        check_int("vocab_size", vocab_size, 1)
+        for name, value in (("src_len", src_len), ("hidden_size", hidden_size), ("emb_size", emb_size),
+                            ("attention_size", attention_size)):
+            check_int(name, value, 1)
         self.source_embedding = nn.Embedding(vocab_size, hidden_size)
         self.position = nn.Parameter(torch.randn(src_len, hidden_size) if positions else torch.zeros(src_len, hidden_size),
                                      requires_grad=positions)
@@ -111,17 +124,26 @@ class PickModel(nn.Module):
 
 def pick_task(n, picks=(2, 0), vocab_size=6, src_len=3, generator=None):
     """Sources of random tokens; the target names the tokens at positions `picks` (last, then first)."""
-    source = torch.randint(0, vocab_size, (check_int("n", n, 1), src_len), generator=generator)
+    n = check_int("n", n, 1)
+    vocab_size = check_int("vocab_size", vocab_size, 1)
+    src_len = check_int("src_len", src_len, 1)
+    check_values("picks", picks, lambda p: check_int("picks", p, 0, src_len - 1))
+    check_generator(generator)
+    source = torch.randint(0, vocab_size, (n, src_len), generator=generator)
     return source, source[:, list(picks)]
 
 
 def train_pick(steps=300, batch=64, lr=0.03, positions=True, seed=0, progress=True):
     """Train PickModel with Adam; return the model and its accuracy on fresh sequences."""
+    steps = check_int("steps", steps, 1)
+    batch = check_int("batch", batch, 1)
+    check_float("lr", lr, low=0.0, low_inclusive=False)
+    seed = check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = PickModel(positions=positions)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    for _ in tqdm(range(check_int("steps", steps, 1)), desc="pick task", disable=not progress, leave=False, mininterval=1.0):
+    for _ in tqdm(range(steps), desc="pick task", disable=not progress, leave=False, mininterval=1.0):
         source, target = pick_task(batch, generator=g)
         logits, _ = model(source, target)
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten())

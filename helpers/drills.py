@@ -12,7 +12,7 @@ import torch
 from torch import nn
 
 from .attention import AttentionScore
-from .checks import check_float
+from .checks import check_callable, check_float, check_int, check_seed
 
 ATOL = 1e-8
 
@@ -123,6 +123,7 @@ def _rnn_case(seq_len=6, size=4, seed=0):
 
 def check_two_layer_rnn(fn):
     """Compare fn(x, params) -> (h1_states, h2_states) with nn.RNN(num_layers=2) on the same weights."""
+    check_callable("fn", fn, "(x, params) -> (h1_states, h2_states)")
     x, params, h1_ref, h2_ref = _rnn_case()
     result, problem = _call(fn, x.clone(), {k: v.clone() for k, v in params.items()})
     if problem is None:
@@ -165,6 +166,10 @@ def _two_layer_problem(result, x, params, h1_ref, h2_ref):
 def first_input_influence(fn, params, x):
     """How much of the first input each state still holds: ||h_t(x) - h_t(x')|| per layer and step,
     where x' differs from x only in x_0 (negated). Returns two arrays of length seq_len."""
+    check_callable("fn", fn, "(x, params) -> (h1_states, h2_states)")
+    if not isinstance(x, torch.Tensor) or x.dim() != 2:
+        shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+        raise ValueError(f"x must be a (seq_len, input_size) tensor, got {shape}")
     changed = x.clone()
     changed[0] = -x[0]
     states, other = fn(x, params), fn(changed, params)
@@ -178,6 +183,7 @@ def clip_total_norm(parameters, max_norm):
 
     Returns the joint norm before clipping, as torch.nn.utils.clip_grad_norm_ does (with its 1e-6).
     """
+    max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
     grads = [p.grad for p in parameters if p.grad is not None]   # list(): parameters may be a generator
     total = torch.sqrt(sum((g.double() ** 2).sum() for g in grads))
     scale = min(1.0, max_norm / (total.item() + 1e-6))
@@ -203,6 +209,7 @@ def _flat(params):
 
 def check_clipping(fn, max_norm=2.5):
     """Check fn(parameters, max_norm) -> norm before clipping against torch.nn.utils.clip_grad_norm_."""
+    check_callable("fn", fn, "(parameters, max_norm) -> the norm before clipping")
     max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
     problem = _clipping_problem(fn, max_norm)
     return _verdict(problem, "one joint norm over all parameters, rescaled to max_norm, small gradients left "
@@ -284,6 +291,10 @@ def bahdanau_decoder(encoder_states, s0, y_prev, params):
 
 def bahdanau_case(src_len=3, tgt_len=2, hidden_size=4, emb_size=3, attention_size=5, seed=0):
     """A seeded example: encoder states, s0, embedded previous outputs and the parameters."""
+    for name, value in (("src_len", src_len), ("tgt_len", tgt_len), ("hidden_size", hidden_size),
+                        ("emb_size", emb_size), ("attention_size", attention_size)):
+        check_int(name, value, 1)
+    seed = check_seed(seed)
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         H = torch.randn(src_len, hidden_size, dtype=torch.float64)
@@ -308,6 +319,7 @@ def _additive(params):
 
 def check_bahdanau(fn):
     """Check fn(encoder_states, s0, y_prev, params) -> (weights, contexts, states) step by step."""
+    check_callable("fn", fn, "(encoder_states, s0, y_prev, params) -> (weights, contexts, states)")
     H, s0, y_prev, params = bahdanau_case()
     result, problem = _call(fn, H.clone(), s0.clone(), y_prev.clone(), params)
     if problem is None:

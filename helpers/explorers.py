@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from .checks import check_int
+from .checks import check_choice, check_device, check_float, check_int, check_seed
 from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
@@ -27,6 +27,7 @@ MAX_POINTS = 200          # a long curve is drawn at every k-th step to keep the
 RADIUS_LABEL = "|W_h| = spectral radius ρ(W_hh)"
 COLORS = dict(zip(INITS, PALETTE))
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
+HIDDEN_CHOICES = (16, 32, 64, 128, 256)   # the live widget's hidden sizes
 
 
 class DualExplorer:
@@ -66,6 +67,9 @@ def static_gradient_figure(flows, active_radius=1.0):
     flows: {seq_len: GradientFlow} over the same radii and inits. The two controls touch
     different trace properties, so each keeps working whatever the other is set to.
     """
+    if not flows:
+        raise ValueError("flows must hold at least one {seq_len: GradientFlow}, got none")
+    check_float("active_radius", active_radius, low=0.0)
     lengths = sorted(flows)
     first = flows[lengths[0]]
     radii, inits = first.radii, first.inits
@@ -115,14 +119,19 @@ class GradientFlowWidget:
     def __init__(self, radius=1.0, seq_len=100, init="all", hidden_size=64, dtype="float32", seed=0,
                  device=None):
         import ipywidgets as w
-        self.seed, self.device = seed, device or pick_device()
+        check_float("radius", radius, low=0.05, high=2.0)       # each control's range, as the slider shows it
+        check_int("seq_len", seq_len, 10, 1000)
+        check_choice("init", init, ("all",) + INITS)
+        check_choice("hidden_size", hidden_size, HIDDEN_CHOICES)
+        check_choice("dtype", dtype, tuple(DTYPES))
+        self.seed, self.device = check_seed(seed), pick_device() if device is None else check_device(device)
         self.controls = dict(
             radius=w.FloatSlider(value=radius, min=0.05, max=2.0, step=0.05, description="|W_h| = ρ (0.05–2)",
                                  continuous_update=True, readout_format=".2f"),
             seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (10–1000 steps)",
                                 continuous_update=False),
             init=w.Dropdown(options=("all",) + INITS, value=init, description="init of W_hh"),
-            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
+            hidden_size=w.Dropdown(options=HIDDEN_CHOICES, value=hidden_size, description="hidden size (units)"),
             dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision (dtype)"),
         )
         # one trace per init, always: the init control shows or hides them
@@ -167,6 +176,8 @@ class GradientFlowWidget:
 
 def explore_gradient_flow(seed=0, device=None):
     """The chapter's explorer: gradient norm at every step as |W_h|, length, init and size change."""
-    check_int("seed", seed, 0, 2**32 - 1)
+    check_seed(seed)
+    if device is not None:
+        check_device(device)
     flows = {L: gradient_flow(STATIC_RADII, INITS, L, STATIC_HIDDEN, seed=seed) for L in STATIC_LENGTHS}
     return DualExplorer(static_gradient_figure(flows), lambda: GradientFlowWidget(seed=seed, device=device))

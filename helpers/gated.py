@@ -11,7 +11,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_float, check_generator, check_int
 
 GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
@@ -42,6 +42,7 @@ class _GatedBase(nn.Module):
         super().__init__()
         self.input_size = check_int("input_size", input_size, 1)
         self.hidden_size = check_int("hidden_size", hidden_size, 1)
+        check_generator(generator)
         rows = GATES[self.kind] * hidden_size
         bound = 1 / math.sqrt(hidden_size)   # torch.nn's default: U(-1/sqrt(H), 1/sqrt(H)) for every tensor
 

@@ -10,7 +10,7 @@ import math
 import numpy as np
 import plotly.graph_objects as go
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_device, check_float, check_int, check_seed
 from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
@@ -40,9 +40,11 @@ def _curve(flow, cell, k):
 
 def static_gated_figure(flows, active_bias=None):
     """flows: {seq_len: GatedFlow} over the same biases. Slider restyles y, buttons toggle visible."""
+    if not flows:
+        raise ValueError("flows must hold at least one {seq_len: GatedFlow}, got none")
     lengths = sorted(flows)
     biases = flows[lengths[0]].biases
-    active = biases.index(active_bias)
+    active = biases.index(check_choice("active_bias", active_bias, biases))
     shown = lengths[1 if len(lengths) > 1 else 0]   # open on the middle length
     fig = go.Figure()
     for L in lengths:
@@ -83,7 +85,7 @@ class GatedFlowWidget:
         forget_bias = check_float("forget_bias", forget_bias, low=-4.0, high=8.0)
         seq_len = check_int("seq_len", seq_len, 10, 1000)
         hidden_size = check_choice("hidden_size", hidden_size, (16, 32, 64, 128, 256))
-        self.seed, self.device = check_int("seed", seed, 0, 2**32 - 1), device or pick_device()
+        self.seed, self.device = check_seed(seed), pick_device() if device is None else check_device(device)
         self.controls = dict(
             forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias (−4 to 8)",
                                       continuous_update=False),
@@ -122,6 +124,8 @@ class GatedFlowWidget:
 
 def explore_gated_flow(seed=1234, device=None):
     """Chapter 1.4's explorer: ||dL/dx_t|| for RNN, LSTM and GRU as the gate bias and length change."""
-    check_int("seed", seed, 0, 2**32 - 1)
+    check_seed(seed)
+    if device is not None:
+        check_device(device)
     flows = {L: gated_flow(STATIC_BIASES, L, STATIC_HIDDEN, seed=seed) for L in STATIC_LENGTHS}
     return DualExplorer(static_gated_figure(flows), lambda: GatedFlowWidget(seed=seed, device=device))

@@ -13,7 +13,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from .checks import check_float, check_int
+from .checks import check_device, check_dtype, check_float, check_int, check_seed, check_values
 from .gated import gru_step, lstm_step
 
 MAX_SEQ_LEN = 5000
@@ -56,12 +56,15 @@ def _biases(module, biases, hidden_size):
 
 def gated_flow(biases, seq_len=100, hidden_size=64, seed=1234, device="cpu", dtype=torch.float32):
     """||dL/dx_t|| for t = 0..seq_len-1, for the RNN and for the LSTM and GRU at every bias value."""
-    biases = tuple(None if b is None else check_float("forget_bias", b, low=-20.0, high=20.0) for b in biases)
+    biases = check_values("biases", biases, lambda b: None if b is None else
+                          check_float("forget_bias", b, low=-20.0, high=20.0), allow_empty=True)
     if not biases:
         raise ValueError("biases must hold at least one forget-gate bias (None for PyTorch's default)")
     seq_len = check_int("seq_len", seq_len, 1, MAX_SEQ_LEN)
     hidden_size = check_int("hidden_size", hidden_size, 1, MAX_HIDDEN)
-    seed = check_int("seed", seed, 0, 2**32 - 1)
+    seed = check_seed(seed)
+    device = check_device(device)
+    check_dtype(dtype)
     B = len(biases)
     modules = _modules(hidden_size, seed, device, dtype)
     x0 = torch.randn(seq_len, 1, 1, generator=torch.Generator().manual_seed(seed)).to(device=device, dtype=dtype)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_device, check_dtype, check_float, check_int, check_seed
 from .inits import INITS, recurrent_matrix, spectral_radius
 
 MAX_SEQ_LEN = 100_000
@@ -136,9 +136,10 @@ def gradient_flow(radii, inits=INITS, seq_len=100, hidden_size=64, input_size=1,
         check_float("radius |W_h|", r, low=0.0)
     inits = tuple(check_choice("init", i, INITS) for i in ([inits] if isinstance(inits, str) else inits))
     inits = tuple(i for i in INITS if i in inits)   # canonical order, duplicates dropped
-    check_choice("dtype", dtype, (torch.float32, torch.float64))
+    check_dtype(dtype)
+    seed = check_seed(seed)
+    device = check_device(device)
 
-    seed = check_int("seed", seed, 0, 2**32 - 1)
     bases, natural = _recurrent_bases(hidden_size, inits, seed)
     w_hh = torch.stack([b * (r / natural[init]) for init, b in zip(inits, bases) for r in radii])
     w_hh = w_hh.to(device=device, dtype=dtype)
@@ -167,7 +168,7 @@ def input_gradient_profile(model, seq_len, input_size=1, seed=0):
     """
     seq_len = check_int("seq_len", seq_len, 1, MAX_SEQ_LEN)
     input_size = check_int("input_size", input_size, 1, MAX_HIDDEN)
-    generator = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
+    generator = torch.Generator().manual_seed(check_seed(seed))
     weight = next(model.parameters())
     x = torch.randn(seq_len, 1, input_size, generator=generator).to(weight).requires_grad_()
     outputs, _ = model(x)

@@ -8,7 +8,7 @@ import math
 
 import torch
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_dtype, check_float, check_generator, check_int
 
 INITS = ("default", "xavier", "orthogonal", "identity")
 
@@ -17,6 +17,8 @@ def recurrent_matrix(hidden_size, init, generator=None, dtype=torch.float32):
     """A (hidden_size, hidden_size) matrix drawn the way `init` prescribes, at its natural scale."""
     hidden_size = check_int("hidden_size", hidden_size, 1)
     check_choice("init", init, INITS)
+    check_generator(generator)
+    check_dtype(dtype)
     shape = (hidden_size, hidden_size)
     if init == "default":  # torch.nn.RNN: U(-1/sqrt(H), 1/sqrt(H))
         bound = 1 / math.sqrt(hidden_size)
@@ -32,6 +34,9 @@ def recurrent_matrix(hidden_size, init, generator=None, dtype=torch.float32):
 
 def spectral_radius(weight):
     """max |eigenvalue| of a square matrix, or of each matrix in a batch (..., H, H)."""
+    if not isinstance(weight, torch.Tensor) or weight.dim() < 2 or weight.shape[-1] != weight.shape[-2]:
+        shape = tuple(weight.shape) if isinstance(weight, torch.Tensor) else type(weight).__name__
+        raise ValueError(f"weight must be a square matrix (..., H, H) tensor, got {shape}")
     eigenvalues = torch.linalg.eigvals(weight.detach().to(torch.float64).cpu())
     return eigenvalues.abs().amax(dim=-1)
 

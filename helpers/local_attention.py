@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 import torch
 
 from .attention import local_window_weights
-from .checks import check_int
+from .checks import check_int, check_seed, check_values
 from .plots import PALETTE, describe, value_slider
 
 
@@ -37,10 +37,8 @@ def local_example(src_len=40, half_width=4, hidden_size=16, seed=0):
     The dot score is used for both, so the only difference is the window and its Gaussian.
     Returns (global_weights, local_weights, p_t) as numpy arrays / a float.
     """
-    src_len = check_int("src_len", src_len, 2, 10_000)
-    half_width = check_int("half_width", half_width, 0, src_len)
-    hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
-    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
+    src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed, min_half_width=0)
+    g = torch.Generator().manual_seed(seed)
     keys = torch.randn(1, src_len, hidden_size, generator=g, dtype=torch.float64)
     query = torch.randn(1, 1, hidden_size, generator=g, dtype=torch.float64)
     W_p = torch.randn(hidden_size, hidden_size, generator=g, dtype=torch.float64) / hidden_size ** 0.5
@@ -49,6 +47,12 @@ def local_example(src_len=40, half_width=4, hidden_size=16, seed=0):
     p_t = predicted_position(query[0, 0], W_p, v_p, src_len)
     local = local_window_weights(scores, p_t.reshape(1, 1), half_width)
     return torch.softmax(scores, -1)[0, 0].numpy(), local[0, 0].numpy(), float(p_t)
+
+
+def _check_example(src_len, half_width, hidden_size, seed, min_half_width=1):
+    src_len = check_int("src_len", src_len, 2, 10_000)
+    half_width = check_int("half_width", half_width, min_half_width, src_len)
+    return src_len, half_width, check_int("hidden_size", hidden_size, 1, 4096), check_seed(seed)
 
 
 def local_attention_figure(src_len=40, half_width=4, hidden_size=16, seed=0):
@@ -93,7 +97,9 @@ def _frame(src_len, half_width, hidden_size, seed):
 
 def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0, half_widths=STATIC_HALF_WIDTHS):
     """The website's figure: a slider over the half-width D (it updates the curves and the window)."""
-    half_widths = sorted({check_int("half_widths", D, 1, src_len) for D in (*half_widths, half_width)})
+    src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed)
+    half_widths = check_values("half_widths", half_widths, lambda D: check_int("half_widths", D, 1, src_len))
+    half_widths = sorted({*half_widths, half_width})
     fig = local_attention_figure(src_len, half_width, hidden_size, seed)
     steps = [dict(method="update", label=str(D), args=list(_frame(src_len, D, hidden_size, seed)))
              for D in half_widths]
@@ -108,6 +114,7 @@ class LocalAttentionWidget:
 
     def __init__(self, src_len=40, half_width=4, hidden_size=16, seed=0):
         import ipywidgets as w
+        src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed)
         self.hidden_size = hidden_size
         self.controls = dict(
             half_width=w.IntSlider(value=half_width, min=1, max=50, description="half-width D (1–50 positions)",
@@ -140,7 +147,6 @@ class LocalAttentionWidget:
 def explore_local_attention(src_len=40, half_width=4, hidden_size=16, seed=0):
     """Global against local-p attention for one query, with the window's half-width D to explore."""
     from .explorers import DualExplorer
-    src_len = check_int("src_len", src_len, 2, 10_000)
-    half_width = check_int("half_width", half_width, 1, src_len)
+    src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed)
     return DualExplorer(static_local_figure(src_len, half_width, hidden_size, seed),
                         lambda: LocalAttentionWidget(src_len, half_width, hidden_size, seed))

@@ -8,7 +8,7 @@ import math
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_choice, check_float, check_generator, check_int
 from .inits import INITS, recurrent_matrix, rescale_to_radius
 
 
@@ -23,6 +23,10 @@ class TanhRNN(nn.Module):
         super().__init__()
         self.input_size = check_int("input_size", input_size, 1)
         self.hidden_size = check_int("hidden_size", hidden_size, 1)
+        check_choice("init", init, INITS)
+        if radius is not None:
+            check_float("radius", radius, low=0.0)
+        check_generator(generator)
         bound = 1 / math.sqrt(hidden_size)
 
         def uniform(*shape):

@@ -18,6 +18,8 @@ import plotly.graph_objects as go
 import plotly.io as pio
 from plotly.io._base_renderers import MimetypeRenderer
 
+from .checks import check_choice, check_int, check_seed
+
 # Okabe & Ito's palette: distinguishable under the common forms of colour blindness.
 PALETTE = ("#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000")
 
@@ -31,6 +33,9 @@ PROVENANCE = {}   # where this kernel computes: set by helpers.start_notebook
 
 def record_provenance(device_line, seed):
     """Remember the device line and seed, to be printed under every figure."""
+    if not isinstance(device_line, str):
+        raise ValueError(f"device_line must be a string such as describe_device() returns, got {device_line!r}")
+    check_seed(seed)
     PROVENANCE.update(device=device_line.removeprefix("Device: "), seed=seed)
 
 
@@ -86,14 +91,15 @@ LIMITS = {"float32": (1e-47, 1e40),
 
 def encode_for_log_axis(values, dtype="float32", digits=3):
     """Finite positive values rounded to `digits` significant figures; 0 -> floor; inf/NaN -> ceiling."""
-    floor, ceiling = LIMITS[dtype]
+    floor, ceiling = LIMITS[check_choice("dtype", dtype, tuple(LIMITS))]
+    digits = check_int("digits", digits, 1, 17)
     rounded = (float(f"{v:.{digits}g}") for v in np.asarray(values, dtype=float))
     return [floor if v == 0.0 else v if np.isfinite(v) else ceiling for v in rounded]
 
 
 def gradient_axes(fig, dtype="float32"):
     """Log y axis over the whole range of `dtype`, with its floor and ceiling labelled."""
-    floor, ceiling = LIMITS[dtype]
+    floor, ceiling = LIMITS[check_choice("dtype", dtype, tuple(LIMITS))]
     lo, hi = int(np.log10(floor)), int(np.log10(ceiling))
     step = 10 if dtype == "float32" else 50
     inner = [10.0 ** k for k in range(lo - lo % step + step, hi, step)]
@@ -106,6 +112,9 @@ def gradient_axes(fig, dtype="float32"):
 
 def value_slider(steps, active, prefix, y, **extra):
     """The course's slider under a figure: full width, its current value printed after `prefix`."""
+    if not steps:
+        raise ValueError("steps must hold at least one slider step, got none")
+    check_int("active", active, 0, len(steps) - 1)
     return dict(active=active, steps=steps, x=0, y=y, len=1.0, yanchor="top",
                 currentvalue=dict(prefix=prefix), **extra)
 

@@ -19,7 +19,7 @@ import plotly.graph_objects as go
 import torch
 from torch import nn
 
-from .checks import check_int
+from .checks import check_int, check_seed
 from .plots import PALETTE, describe
 from .tables import Table
 
@@ -96,6 +96,8 @@ def measured_receptive_field(num_layers, kernel_size, dilation_growth=2, seed=0)
     if expected > MAX_MEASURED:
         raise ValueError(f"num_layers, kernel_size and dilation_growth give a receptive field of {expected}; "
                          f"measure at most {MAX_MEASURED} with a real stack")
+    check_int("num_layers", num_layers, 0, MAX_STACK)
+    seed = check_seed(seed)
     seq_len = expected + 2 * kernel_size + 8
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)

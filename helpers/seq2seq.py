@@ -16,7 +16,7 @@ from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 from .attention import SCORES, AttentionScore, attend
-from .checks import check_choice, check_int
+from .checks import check_choice, check_generator, check_int
 
 PAD, BOS, EOS, FIRST_SYMBOL = 0, 1, 2, 3
 TASKS = ("copy", "reverse")
@@ -37,10 +37,8 @@ class Seq2SeqBatch:
 def make_batch(n, min_len, max_len, task="copy", vocab_size=10, generator=None):
     """n random sources with lengths uniform in [min_len, max_len], and their targets."""
     n = check_int("n", n, 1)
-    min_len = check_int("min_len", min_len, 1)
-    max_len = check_int("max_len", max_len, min_len)
-    check_choice("task", task, TASKS)
-    vocab_size = check_int("vocab_size", vocab_size, 2)
+    min_len, max_len, task, vocab_size = check_task(min_len, max_len, task, vocab_size)
+    check_generator(generator)
     lengths = torch.randint(min_len, max_len + 1, (n,), generator=generator)
     symbols = torch.randint(FIRST_SYMBOL, FIRST_SYMBOL + vocab_size, (n, max_len), generator=generator)
     source = torch.full((n, max_len), PAD)
@@ -55,6 +53,13 @@ def make_batch(n, min_len, max_len, task="copy", vocab_size=10, generator=None):
     return Seq2SeqBatch(source, lengths, decoder_input, target)
 
 
+def check_task(min_len, max_len, task="copy", vocab_size=10):
+    """The task's arguments, checked: lengths 1 <= min_len <= max_len, one of TASKS, vocab_size >= 2."""
+    min_len = check_int("min_len", min_len, 1)
+    max_len = check_int("max_len", max_len, min_len)
+    return min_len, max_len, check_choice("task", task, TASKS), check_int("vocab_size", vocab_size, 2)
+
+
 class Seq2Seq(nn.Module):
     """GRU encoder and GRU decoder sharing one embedding; attention is None or one of SCORES."""
 
@@ -63,6 +68,7 @@ class Seq2Seq(nn.Module):
         self.vocab_size = check_int("vocab_size", vocab_size, 2)
         self.hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
         self.attention = None if attention is None else check_choice("attention", attention, SCORES)
+        check_int("embedding_dim", embedding_dim, 1)
         num_tokens = FIRST_SYMBOL + vocab_size
         self.embed = nn.Embedding(num_tokens, embedding_dim, padding_idx=PAD)
         self.encoder = nn.GRU(embedding_dim, hidden_size, batch_first=True)
@@ -111,6 +117,7 @@ class Seq2Seq(nn.Module):
 
 def encode_symbols(text, vocab_size=10):
     """A reader's example '3 1 4 1 5' (symbols 0 .. vocab_size-1) as a one-sequence batch."""
+    vocab_size = check_int("vocab_size", vocab_size, 2)
     try:
         values = [int(s) for s in str(text).replace(",", " ").split()]
     except ValueError:

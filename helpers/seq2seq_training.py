@@ -11,8 +11,9 @@ import torch
 import torch.nn.functional as F
 from tqdm.auto import tqdm
 
-from .checks import check_float, check_int
-from .seq2seq import PAD, Seq2Seq, make_batch
+from .attention import SCORES
+from .checks import check_choice, check_device, check_float, check_int, check_seed, check_values
+from .seq2seq import PAD, Seq2Seq, check_task, make_batch
 
 
 @dataclass
@@ -37,7 +38,12 @@ def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_le
     steps = check_int("steps", steps, 1)
     batch = check_int("batch", batch, 1)
     lr = check_float("lr", lr, 0, 1, low_inclusive=False)
-    make_batch(1, min_len, max_len, task, vocab_size)          # validates the task's arguments
+    check_task(min_len, max_len, task, vocab_size)
+    check_int("hidden_size", hidden_size, 1, 4096)
+    if attention is not None:
+        check_choice("attention", attention, SCORES)
+    seed = check_seed(seed)
+    device = check_device(device)
     torch.manual_seed(seed)
     generator = torch.Generator().manual_seed(seed)
     model = Seq2Seq(vocab_size, hidden_size, attention).to(device)
@@ -67,10 +73,11 @@ class LengthAccuracy:
 
 def accuracy_by_length(run, lengths, n=200, seed=1):
     """Greedy-decoding accuracy on n fresh sources of each length (a different seed from training)."""
-    lengths = tuple(check_int("lengths", L, 1, 1000) for L in lengths)
+    lengths = check_values("lengths", lengths, lambda L: check_int("lengths", L, 1, 1000), allow_empty=True)
     n = check_int("n", n, 1)
     if not lengths:
         raise ValueError("lengths must hold at least one source length")
+    seed = check_seed(seed)
     model = run.model
     device = next(model.parameters()).device
     generator = torch.Generator().manual_seed(seed)
@@ -101,6 +108,15 @@ def accuracy_table(runs, results, shown_lengths, threshold=0.5, labels=None):
     Rows are named by `labels` (a dict with the same keys as runs) or by each run's own label.
     """
     from .tables import Table
+    threshold = check_float("threshold", threshold, 0, 1)
+    missing = [key for key in runs if key not in results]
+    if missing:
+        raise ValueError(f"results must hold a result for every run, got none for {missing}")
+    for result in (results[key] for key in runs):
+        missing = [L for L in shown_lengths if L not in result.lengths]
+        if missing:
+            raise ValueError(f"shown_lengths must be lengths the results were measured at {result.lengths}, "
+                             f"got {missing}")
     rows = []
     for key, run in runs.items():
         result = results[key]
@@ -116,8 +132,10 @@ def accuracy_table(runs, results, shown_lengths, threshold=0.5, labels=None):
 def position_accuracy(run, length, n=200, seed=2):
     """Share of n fresh sources of one length whose i-th output symbol is right, for each i."""
     length = check_int("length", length, 1, 1000)
+    n = check_int("n", n, 1)
+    seed = check_seed(seed)
     model = run.model
-    data = make_batch(check_int("n", n, 1), length, length, run.task, model.vocab_size,
+    data = make_batch(n, length, length, run.task, model.vocab_size,
                       torch.Generator().manual_seed(seed)).to(next(model.parameters()).device)
     guess, _ = model.generate(data.source, data.source_lengths, length)
     return (guess == data.target[:, :length]).float().mean(0).cpu().numpy()

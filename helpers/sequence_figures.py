@@ -15,6 +15,8 @@ SIMILARITY_PANELS = (("static", "lookup table"), ("forward", "forward RNN"), ("b
 
 def short_label(sentence, width=22):
     """A sentence cut to `width` characters for an axis label."""
+    if not isinstance(sentence, str):
+        raise ValueError(f"sentence must be a string, got {sentence!r}")
     width = check_int("width", width, 4)
     return sentence if len(sentence) <= width else sentence[: width - 1] + "…"
 

@@ -1,7 +1,7 @@
 """Toy sequence tasks, generated from a seed so every run sees the same data."""
 import torch
 
-from .checks import check_int
+from .checks import check_generator, check_int
 
 
 def adding_problem(n, seq_len, generator=None):
@@ -12,6 +12,7 @@ def adding_problem(n, seq_len, generator=None):
     """
     n = check_int("n", n, 1)
     seq_len = check_int("seq_len", seq_len, 2)
+    check_generator(generator)
     values = torch.rand(seq_len, n, generator=generator)
     half = seq_len // 2
     first = torch.randint(0, half, (n,), generator=generator)
@@ -32,6 +33,7 @@ def delayed_echo(n, seq_len, delay, generator=None):
     n = check_int("n", n, 1)
     seq_len = check_int("seq_len", seq_len, 1)
     delay = check_int("delay", delay, 0, seq_len - 1)
+    check_generator(generator)
     inputs = torch.randint(0, 2, (seq_len, n, 1), generator=generator).float() * 2 - 1
     targets = torch.zeros_like(inputs)
     targets[delay:] = inputs[: seq_len - delay]

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_float, check_int, check_seed, check_values
 from .inits import recurrent_matrix, rescale_to_radius
 from .tasks import adding_problem, delayed_echo
 
@@ -35,9 +35,20 @@ def detach_state(state):
     """Cut the graph behind a recurrent state: a tensor (RNN, GRU) or a tuple (h, c) (LSTM)."""
     if state is None:
         return None
-    if isinstance(state, tuple):
+    if isinstance(state, tuple) and all(isinstance(s, torch.Tensor) for s in state):
         return tuple(s.detach() for s in state)
+    if not isinstance(state, torch.Tensor):
+        raise ValueError(f"state must be None, a tensor or a tuple of tensors, got {type(state).__name__}")
     return state.detach()
+
+
+def check_max_norms(max_norms):
+    """The clipping thresholds as a tuple, each None (no clipping) or a finite number > 0, kept as given."""
+    def one(max_norm):
+        if max_norm is not None:
+            check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
+        return max_norm
+    return check_values("max_norms", max_norms, one)
 
 
 @dataclass
@@ -60,13 +71,16 @@ def clipping_experiment(max_norms=(None, 1.0), radius=1.5, lr=0.2, steps=300, se
     W_hh starts orthogonal and rescaled to `radius` > 1, and the learning rate is large: the
     setting in which unclipped gradients explode. Every run sees the same data and weights.
     """
+    max_norms = check_max_norms(max_norms)   # every run's threshold, before the first run trains
     steps = check_int("steps", steps, 1)
     radius = check_float("radius", radius, low=0.0)
     lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+    seq_len = check_int("seq_len", seq_len, 2)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    batch = check_int("batch", batch, 1)
+    seed = check_seed(seed)
     runs = []
     for max_norm in max_norms:
-        if max_norm is not None:
-            check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
         g = torch.Generator().manual_seed(seed)
         torch.manual_seed(seed)
         model = SequenceModel("rnn", 2, hidden_size, 1)
@@ -96,8 +110,11 @@ def truncated_gradient_reach(cell, seq_len, window, hidden_size=16, seed=0):
     The state is detached between windows, as in truncated BPTT, so the gradient reaches back
     only to the start of the last window. Works for RNN, GRU and LSTM (whose state is a tuple).
     """
+    check_choice("cell", cell, tuple(CELLS))
     seq_len = check_int("seq_len", seq_len, 1)
     window = check_int("window", window, 1)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    seed = check_seed(seed)
     torch.manual_seed(seed)
     model = SequenceModel(cell, 1, hidden_size, 1)
     x = torch.randn(seq_len, 1, 1, generator=torch.Generator().manual_seed(seed), requires_grad=True)
@@ -114,8 +131,15 @@ def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=
 
     Only the steps at least `delay` into the sequence are scored (earlier targets are 0).
     """
+    check_choice("cell", cell, tuple(CELLS))
+    seq_len = check_int("seq_len", seq_len, 1)
     window = check_int("window", window, 1)
     delay = check_int("delay", delay, 0, seq_len - 1)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    steps = check_int("steps", steps, 1)
+    batch = check_int("batch", batch, 1)
+    lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+    seed = check_seed(seed)
     g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = SequenceModel(cell, 1, hidden_size, 1)
