@@ -1,7 +1,28 @@
-"""What every benchmark prints first: the PyTorch version, threads, load, and the devices it runs on."""
+"""What every benchmark shares: the header (PyTorch version, threads, load, devices) and the timer.
+
+Every time printed by a benchmark comes from helpers.timing.time_calls (warm-up, interleaved
+rounds, CUDA and MPS synchronised) and is printed as its median with the middle half of the rounds
+in brackets: 'median (25th percentile–75th percentile)'.
+"""
 import os
+import sys
+from pathlib import Path
 
 import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from helpers.timing import format_ms, time_call, time_calls  # noqa: E402,F401  (re-exported for the benchmarks)
+
+
+def devices():
+    """The CPU, and CUDA or MPS when this machine has them."""
+    found = ["cpu"]
+    if torch.cuda.is_available():
+        found.append("cuda")
+    if torch.backends.mps.is_available():
+        found.append("mps")
+    return found
 
 
 def start(threads):
@@ -9,7 +30,8 @@ def start(threads):
     torch.set_num_threads(threads)
     load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
     print(f"PyTorch {torch.__version__}, {torch.get_num_threads()} CPU threads, load average {load[0]:.2f}")
-    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    if "cuda" in devices:
+    print("times: median (middle half of the interleaved rounds), after warm-up; devices synchronised")
+    found = devices()
+    if "cuda" in found:
         print(f"CUDA: {torch.cuda.get_device_name(0)}")
-    return devices
+    return found

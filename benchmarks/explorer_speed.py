@@ -5,21 +5,25 @@ Run from the project root:  .venv/bin/python benchmarks/explorer_speed.py
 Prints measured figures (nothing here is asserted; the targets are printed next to them):
   (a) explorer update time: the median over REPEATS changes of the |W_h| slider (the control that
       updates continuously while dragged) of a live GradientFlowWidget, from setting the value to
-      the figure being redrawn, at hidden 64 / length 100 and hidden 256 / length 1000, for one
-      init ("orthogonal") and for all four; on the CPU, and on CUDA too when there is one.
+      the figure being redrawn, after three warm-up changes, with the middle half of the changes,
+      at hidden 64 / length 100 and hidden 256 / length 1000, for one init ("orthogonal") and for
+      all four; on the CPU, and on CUDA too when there is one.
   (b) the static grid of explore_gradient_flow (STATIC_RADII x INITS x STATIC_LENGTHS at
       STATIC_HIDDEN), computed the way the explorer does it: one batched gradient_flow per length.
-  (c) the same grid computed the naive way, as the syllabus does it: for each configuration one
+  (c) the same grid computed the naive way, as a first implementation would: for each configuration one
       torch.nn.RNN holding that W_hh, a forward pass on inputs that require grad, one
       loss.backward(), and the per-step norms of the input gradient. Then the ratio naive/batched.
+      (b) and (c) take turns, GRID_REPEATS rounds after one warm-up run each; the ratio is taken
+      round by round, with the middle half of the rounds.
+All times come from helpers.timing (the course's one timer: warm-up, interleaved rounds, CUDA
+synchronised, spread kept).
 
 Threads: torch.set_num_threads($TORCH_NUM_THREADS), 2 when the variable is unset (the course's CI
 runner has two cores). Timings on a shared machine vary; the load average is printed with them.
 """
+import itertools
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -31,6 +35,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helpers.explorers import STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget  # noqa: E402
 from helpers.gradient_flow import _input_side, _recurrent_bases, gradient_flow  # noqa: E402
 from helpers.inits import INITS, rescale_to_radius  # noqa: E402
+from helpers.timing import compare, format_ms, time_call, time_calls  # noqa: E402
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "2"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "21"))     # control changes per widget (>= 15)
@@ -40,11 +45,6 @@ UPDATE_TARGET_MS = {(64, 100): 10.0, (256, 1000): 60.0}   # CPU targets for the 
 SPEEDUP_TARGET = 10.0
 
 
-def sync(device):
-    if torch.device(device).type == "cuda":
-        torch.cuda.synchronize()
-
-
 def radius_values(n):
     """n slider positions (multiples of the slider's 0.05 step), each different from the one before."""
     grid = np.round(np.arange(0.30, 1.951, 0.05), 2)
@@ -52,46 +52,32 @@ def radius_values(n):
 
 
 def time_widget(hidden, seq_len, init, device):
-    """Median, min and max (ms) of REPEATS radius changes; and the median of gradient_flow alone."""
+    """Timings of REPEATS radius changes of a live widget, and of gradient_flow alone for the same changes."""
     widget = GradientFlowWidget(radius=1.0, seq_len=seq_len, init=init, hidden_size=hidden, device=device)
-    values = radius_values(REPEATS + 3)
-    for v in values[:3]:                       # warm-up: caches, allocator, kernels
-        widget.controls["radius"].value = v
-    times = []
-    for v in values[3:]:
-        start = time.perf_counter()
-        widget.controls["radius"].value = v    # observe() -> update(): compute and redraw
-        times.append(time.perf_counter() - start)
+    values = itertools.cycle(radius_values(REPEATS + 3))
+
+    def change():
+        widget.controls["radius"].value = next(values)    # observe() -> update(): compute and redraw
+    update = time_call(change, repeats=REPEATS, warmup=3, device=device)
     inits = INITS if init == "all" else (init,)
-    compute = []
-    for v in values[3:]:
-        sync(device)
-        start = time.perf_counter()
-        gradient_flow([v], inits, seq_len, hidden, device=device)
-        sync(device)
-        compute.append(time.perf_counter() - start)
+    flows = itertools.cycle(radius_values(REPEATS + 3))
+    compute = time_call(lambda: gradient_flow([next(flows)], inits, seq_len, hidden, device=device),
+                        repeats=REPEATS, warmup=3, device=device)
     # guard: a redraw that hid the curves would skip the encoding work and flatter the timing
     visible = sum(t.visible is not False for t in widget.figure.data)
     assert visible == len(inits), f"expected {len(inits)} visible curves, the figure shows {visible}"
-    ms = [1e3 * t for t in times]
-    return statistics.median(ms), min(ms), max(ms), 1e3 * statistics.median(compute)
+    return update, compute
 
 
 def batched_grid(device):
     """explore_gradient_flow's grid, one batched gradient_flow call per length (bases not cached)."""
     _recurrent_bases.cache_clear()
-    sync(device)
-    start = time.perf_counter()
-    flows = {L: gradient_flow(STATIC_RADII, INITS, L, STATIC_HIDDEN, seed=0, device=device) for L in STATIC_LENGTHS}
-    sync(device)
-    return time.perf_counter() - start, flows
+    return {L: gradient_flow(STATIC_RADII, INITS, L, STATIC_HIDDEN, seed=0, device=device) for L in STATIC_LENGTHS}
 
 
 def naive_grid(device):
     """The same grid with one nn.RNN and one backward pass per configuration."""
     _recurrent_bases.cache_clear()
-    sync(device)
-    start = time.perf_counter()
     norms = {}
     bases, _ = _recurrent_bases(STATIC_HIDDEN, INITS, 0)
     for L in STATIC_LENGTHS:
@@ -111,8 +97,7 @@ def naive_grid(device):
                 loss.backward()
                 out[i, j] = x.grad.reshape(L, -1).to(torch.float64).norm(dim=1).cpu().numpy()
         norms[L] = out
-    sync(device)
-    return time.perf_counter() - start, norms
+    return norms
 
 
 def agreement(flows, naive):
@@ -125,10 +110,6 @@ def agreement(flows, naive):
         ok = np.isfinite(a) & np.isfinite(b) & (np.abs(a) > 1e-30)
         worst = max(worst, float(np.max(np.abs(a[ok] - b[ok]) / np.abs(a[ok]))))
     return worst
-
-
-def fmt_ms(x):
-    return f"{x:8.2f}"
 
 
 def main():
@@ -145,46 +126,46 @@ def main():
     else:
         print("CUDA: not available, CPU only")
 
-    print(f"\n(a) explorer update: median over {REPEATS} |W_h| slider changes (ms)")
-    header = f"{'device':6} {'hidden':>6} {'length':>6} {'init':>10} {'median':>8} {'min':>8} {'max':>8} " \
-             f"{'compute':>8}  target"
+    print(f"\n(a) explorer update: {REPEATS} |W_h| slider changes after 3 warm-up changes; median (middle half)")
+    header = f"{'device':6} {'hidden':>6} {'length':>6} {'init':>10} {'update':>26} {'compute':>26}  target"
     print(header)
     print("-" * len(header))
     misses = []
     for device in devices:
         for hidden, seq_len in WIDGET_CASES:
             for init in ("orthogonal", "all"):
-                median, lo, hi, compute = time_widget(hidden, seq_len, init, device)
+                update, compute = time_widget(hidden, seq_len, init, device)
+                median = 1e3 * update.median
                 target = UPDATE_TARGET_MS[(hidden, seq_len)]
                 verdict = ""
                 if device == "cpu":
-                    verdict = f"<= {target:.0f} ms: {'ok' if median <= target else 'MISSED'}"
+                    verdict = f"median <= {target:.0f} ms: {'ok' if median <= target else 'MISSED'}"
                     if median > target:
                         misses.append(f"update {hidden}/{seq_len}/{init} on cpu: {median:.1f} ms > {target:.0f} ms")
-                print(f"{device:6} {hidden:6d} {seq_len:6d} {init:>10} {fmt_ms(median)} {fmt_ms(lo)} {fmt_ms(hi)} "
-                      f"{fmt_ms(compute)}  {verdict}")
-    print("  compute = gradient_flow alone for the same change; the rest is encoding and the figure update")
+                print(f"{device:6} {hidden:6d} {seq_len:6d} {init:>10} {format_ms(update):>26} {format_ms(compute):>26}"
+                      f"  {verdict}")
+    print("  compute = gradient_flow alone for the same changes; the rest is encoding and the figure update")
 
     n_configs = len(STATIC_RADII) * len(INITS) * len(STATIC_LENGTHS)
     print(f"\n(b, c) static grid: {len(STATIC_RADII)} radii x {len(INITS)} inits x lengths "
           f"{'/'.join(map(str, STATIC_LENGTHS))} = {n_configs} configurations at hidden {STATIC_HIDDEN}, float32; "
-          f"median of {GRID_REPEATS} runs")
-    header = f"{'device':6} {'batched (s)':>12} {'naive (s)':>10} {'naive/batched':>14} {'max rel diff':>13}  target"
+          f"{GRID_REPEATS} interleaved rounds after one warm-up run each")
+    header = (f"{'device':6} {'batched':>26} {'naive':>26} {'naive/batched (middle half)':>28} {'max rel diff':>13}"
+              "  target")
     print(header)
     print("-" * len(header))
     for device in devices:
-        batched_times, naive_times = [], []
-        for _ in range(GRID_REPEATS):
-            t, flows = batched_grid(device)
-            batched_times.append(t)
-            t, naive = naive_grid(device)
-            naive_times.append(t)
-        batched, slow = statistics.median(batched_times), statistics.median(naive_times)
-        ratio = slow / batched
-        verdict = f">= {SPEEDUP_TARGET:.0f}x: {'ok' if ratio >= SPEEDUP_TARGET else 'MISSED'}"
-        if ratio < SPEEDUP_TARGET:
-            misses.append(f"grid speed-up on {device}: {ratio:.1f}x < {SPEEDUP_TARGET:.0f}x")
-        print(f"{device:6} {batched:12.3f} {slow:10.3f} {ratio:13.1f}x {agreement(flows, naive):13.1e}  {verdict}")
+        results = {}
+        grids = {"batched": lambda: results.__setitem__("batched", batched_grid(device)),
+                 "naive": lambda: results.__setitem__("naive", naive_grid(device))}
+        t = time_calls(grids, GRID_REPEATS, warmup=1, device=device)
+        c = compare(t["naive"], t["batched"])
+        verdict = f">= {SPEEDUP_TARGET:.0f}x: {'ok' if c.ratio >= SPEEDUP_TARGET else 'MISSED'}"
+        if c.ratio < SPEEDUP_TARGET:
+            misses.append(f"grid speed-up on {device}: {c.ratio:.1f}x < {SPEEDUP_TARGET:.0f}x")
+        ratio = f"{c.ratio:.1f}x ({c.low:.1f}–{c.high:.1f})"
+        print(f"{device:6} {format_ms(t['batched']):>26} {format_ms(t['naive']):>26} {ratio:>28} "
+              f"{agreement(results['batched'], results['naive']):13.1e}  {verdict}")
     print("  max rel diff: batched vs naive ||dL/dx_t|| over radius <= 1 (float32 rounding over up to 1000 steps;\n"
           "  both routes are about as far from a float64 reference, and tests/ checks them equal in float64)")
 

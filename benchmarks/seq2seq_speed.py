@@ -2,54 +2,32 @@
 
 Prints (nothing is asserted), for the encoder-decoder of helpers.seq2seq at the chapters'
 settings (copy task, lengths 1 to 24, batch 64):
-  (a) the median time of one training update (teacher-forced forward, backward, Adam), without
-      attention and with each of the four scores, at context sizes 32, 64 and 128;
-  (b) the time of the chapters' training runs this implies (800 updates per model);
-  (c) the median time of one greedy decode of 200 sources of length 24.
-On the CPU, and on CUDA when there is one. Threads: $TORCH_NUM_THREADS, 1 when unset (the
-chapters' setting). The load average is printed: on a busy machine the times are worth little.
+  (a) one training update (teacher-forced forward, backward, Adam), without attention and with
+      each of the four scores, at context sizes 32, 64 and 128: the five models take turns in
+      every round; the median with the middle half of the rounds;
+  (b) the time of the chapters' training runs this implies (800 updates per model, from the median);
+  (c) one greedy decode of 200 sources of length 24, the three models taking turns.
+On the CPU, and on CUDA or MPS when there is one. Threads: $TORCH_NUM_THREADS, 1 when unset (the
+chapters' setting). The load average is printed: on a busy machine the spread is wide.
 """
 import os
-import statistics
-import sys
-import time
-from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from common import format_ms, start, time_calls
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-
-from common import start  # noqa: E402
-
-from helpers.seq2seq import PAD, Seq2Seq, make_batch  # noqa: E402
+from helpers.seq2seq import PAD, Seq2Seq, make_batch
+from helpers.timing import seeded
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "20"))
 ATTENTION = (None, "dot", "general", "additive", "concat")
 
 
-def _sync(device):
-    if device == "cuda":
-        torch.cuda.synchronize()
-
-
-def median_time(fn, device, repeats=REPEATS, warmup=3):
-    times = []
-    for k in range(warmup + repeats):
-        _sync(device)
-        start = time.perf_counter()
-        fn()
-        _sync(device)
-        if k >= warmup:
-            times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def update_time(hidden, attention, device):
-    torch.manual_seed(0)
-    model = Seq2Seq(10, hidden, attention).to(device)
+def update_step(hidden, attention, device):
+    """One training update of a fresh model, as a function to time."""
+    with seeded(0):
+        model = Seq2Seq(10, hidden, attention).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     data = make_batch(64, 1, 24, generator=torch.Generator().manual_seed(0)).to(device)
 
@@ -59,28 +37,29 @@ def update_time(hidden, attention, device):
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
-    return median_time(step, device)
+    return step
 
 
-def decode_time(hidden, attention, device):
-    torch.manual_seed(0)
-    model = Seq2Seq(10, hidden, attention).to(device).eval()
+def decode_call(hidden, attention, device):
+    with seeded(0):
+        model = Seq2Seq(10, hidden, attention).to(device).eval()
     data = make_batch(200, 24, 24, generator=torch.Generator().manual_seed(0)).to(device)
-    return median_time(lambda: model.generate(data.source, data.source_lengths, 25), device, repeats=5)
+    return lambda: model.generate(data.source, data.source_lengths, 25)
 
 
 def main():
     devices = start(THREADS)
     for device in devices:
-        print(f"\n(a) one training update, ms (device {device}, batch 64, lengths 1-24)")
-        print("context  " + "  ".join(f"{str(a or 'none'):>9s}" for a in ATTENTION))
+        print(f"\n(a) one training update (device {device}, batch 64, lengths 1-24, {REPEATS} interleaved rounds)")
         for hidden in (32, 64, 128):
-            times = [update_time(hidden, a, device) for a in ATTENTION]
-            print(f"{hidden:7d}  " + "  ".join(f"{1e3 * t:9.1f}" for t in times))
-            print(f"   (b) 800 updates: " + ", ".join(f"{a or 'none'} {800 * t:.0f} s" for a, t in zip(ATTENTION, times)))
-        print(f"\n(c) greedy decode of 200 sources of length 24, ms (device {device})")
-        for attention in (None, "dot", "additive"):
-            print(f"  {str(attention or 'none'):9s} context 64: {1e3 * decode_time(64, attention, device):.1f}")
+            t = time_calls({a: update_step(hidden, a, device) for a in ATTENTION}, REPEATS, warmup=3, device=device)
+            print(f"context {hidden:3d}: " + "; ".join(f"{a or 'none'} {format_ms(t[a])}" for a in ATTENTION))
+            print(f"   (b) 800 updates: " + ", ".join(f"{a or 'none'} {800 * t[a].median:.0f} s" for a in ATTENTION))
+        kinds = (None, "dot", "additive")
+        t = time_calls({a: decode_call(64, a, device) for a in kinds}, 5, warmup=1, device=device)
+        print(f"\n(c) greedy decode of 200 sources of length 24, context 64 (device {device}, 5 interleaved rounds)")
+        for a in kinds:
+            print(f"  {str(a or 'none'):9s} {format_ms(t[a])}")
 
 
 if __name__ == "__main__":

@@ -13,20 +13,19 @@ for n queries, m keys, hidden size d and attention size d_a. Per pair that is O(
 every score is linear in the width once the projections are hoisted, and they differ by constant
 factors (the tanh above all), which is what the timing measures.
 """
-import statistics
-import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
 from .attention import SCORES, AttentionScore
-from .checks import check_choice, check_int, check_lengths
+from .checks import check_choice, check_device, check_int, check_lengths, check_seed
 from .device import pick_device
 from .explorers import DualExplorer
 from .plots import PALETTE, describe, value_slider
 from .tables import Table
+from .timing import Comparison, compare, describe_comparison, format_ratio, round_sig, seeded, time_calls
 
 MAX_SIZE = 1 << 20
 NAIVE_PER_PAIR = {"additive": "O(d·d_a)", "dot": "O(d)", "general": "O(d²)", "concat": "O(d·d_a)"}
@@ -77,31 +76,88 @@ def cost_table(tgt_len=50, src_len=50, hidden_size=1000, attention_size=1000):
 
 @dataclass
 class ScoreTimings:
-    """Median seconds of one scoring call (scores, then softmax) per score and source length."""
+    """Seconds of one scoring call (scores, then softmax) per score and source length: medians, and
+    every sample of the interleaved rounds."""
     lengths: tuple
-    seconds: dict           # kind -> np.ndarray, one entry per source length
+    seconds: dict           # kind -> np.ndarray of medians, one entry per source length
     device: str
     hidden_size: int
     tgt_len: int
     batch: int
     repeats: int
+    samples: dict = field(default_factory=dict)     # kind -> tuple of helpers.timing.Timing, one per length
+
+    def comparison(self, a, b, index=-1):
+        """a's time against b's at lengths[index]: round by round when the samples are kept."""
+        a, b = check_choice("a", a, SCORES), check_choice("b", b, SCORES)
+        if self.samples:
+            return compare(self.samples[a][index], self.samples[b][index])
+        r = float(self.seconds[a][index] / self.seconds[b][index])
+        return Comparison(r, r, r, False)
 
     def ratio(self, slower="additive", faster="dot"):
-        """seconds[slower] / seconds[faster] at the longest source length."""
-        return float(self.seconds[check_choice("slower", slower, SCORES)][-1]
-                     / self.seconds[check_choice("faster", faster, SCORES)][-1])
+        """How many times longer `slower` took than `faster` at the longest source length (per round)."""
+        return float(self.comparison(check_choice("slower", slower, SCORES), check_choice("faster", faster, SCORES)).ratio)
+
+    def noise_margin(self, index=-1):
+        """How far apart two calls with identical arithmetic came out: additive against concat.
+
+        The larger of their median ratio and the ends of the middle half of their per-round ratios,
+        each taken as >= 1. Below that factor this run cannot tell two scores apart.
+        """
+        c = self.comparison("additive", "concat", index)
+        return max(1.0, c.ratio, 1 / c.ratio, c.high, 1 / c.low)
+
+    def verdict(self, a, b, index=-1):
+        """'slower', 'faster' or 'tie' for a against b, ties including everything inside noise_margin."""
+        margin = 1.0 if {a, b} == {"additive", "concat"} else self.noise_margin(index)
+        return self.comparison(a, b, index).verdict(margin)
 
     def ordering(self):
-        """The scores from fastest to slowest at the longest source length."""
+        """The scores from fastest to slowest median at the longest source length (ties not marked)."""
         return sorted(SCORES, key=lambda kind: self.seconds[kind][-1])
 
+    def ranking(self):
+        """'dot, then general, then additive and concat': fastest first, scores too close to rank grouped."""
+        groups = []
+        for kind in self.ordering():
+            if groups and self.verdict(kind, groups[-1][-1]) == "tie":
+                groups[-1].append(kind)
+            else:
+                groups.append([kind])
+        if len(groups) == 1:
+            return "all four too close to rank"
+        return ", then ".join(" and ".join(g) if len(g) < 3 else ", ".join(g[:-1]) + " and " + g[-1] for g in groups)
+
+    def phrase(self, a, b):
+        """The comparison of a with b at the longest source, in words, ranked only outside the noise."""
+        c, margin = self.comparison(a, b), self.noise_margin()
+        text = describe_comparison(f"the {a} score", f"the {b} score", c, margin)
+        if c.verdict(margin) == "tie" and c.verdict() != "tie":
+            text += (f", since on this run even additive and concat, identical arithmetic, came out up to "
+                     f"{format_ratio(margin)} times apart")
+        return text
+
     def summary(self):
-        """Phrases for the chapter's prose (glued, never typed), correct whichever score was faster."""
-        additive, concat = self.seconds["additive"][-1], self.seconds["concat"][-1]
-        return {"device": self.device, "longest": str(self.lengths[-1]), "order": ", ".join(self.ordering()),
-                "additive_vs_dot": compare_scores(self.ratio("additive", "dot"), "additive", "dot"),
-                "general_vs_dot": compare_scores(self.ratio("general", "dot"), "general", "dot"),
-                "additive_concat_gap": f"{100 * abs(additive - concat) / min(additive, concat):.0f}%"}
+        """Phrases for the chapter's prose (glued, never typed), right whichever way the run came out."""
+        ac = self.comparison("additive", "concat")
+        precise = ac.verdict() == "tie"
+        margin = self.noise_margin()
+        dot_first = all(self.verdict(kind, "dot") == "slower" for kind in SCORES if kind != "dot")
+        return {"device": self.device, "longest": str(self.lengths[-1]), "repeats": str(self.repeats),
+                "order": self.ranking(),
+                "additive_vs_dot": self.phrase("additive", "dot"),
+                "general_vs_dot": self.phrase("general", "dot"),
+                "additive_concat_gap": f"{100 * (max(ac.ratio, 1 / ac.ratio) - 1):.0f}%",
+                "additive_concat": describe_comparison("the additive score", "the concat score", ac),
+                "noise_margin": format_ratio(margin),
+                "precision": ("so identical work timed the same within the spread of the rounds, and the "
+                              "ranking below rests on differences larger than that") if precise else
+                             (f"so on this run the timing could not resolve differences smaller than a factor of "
+                              f"{format_ratio(margin)}, and no two scores closer than that are ranked"),
+                "dot_verdict": ("the dot score was measurably the fastest") if dot_first else
+                               ("the dot score was not measurably faster than every other score on this run"),
+                }
 
 
 def compare_scores(ratio, slower, faster):
@@ -111,82 +167,76 @@ def compare_scores(ratio, slower, faster):
     return f"the {slower} score was {1 / ratio:.1f} times faster than the {faster} score"
 
 
-def _interleaved_medians(calls, repeats, device):
-    """Median seconds of each call, timed in turns (a, b, c, d, a, b, ...) after one warm-up each.
-
-    Taking turns spreads any burst of load from other programs over all the calls instead of
-    letting it land on whichever one happened to be timed then.
-    """
-    def sync():
-        if device.type == "cuda":       # kernels run asynchronously: wait for them before reading the clock
-            torch.cuda.synchronize(device)
-    for fn in calls.values():           # warm-up: allocations, kernel selection
-        fn()
-    sync()
-    times = {name: [] for name in calls}
-    for _ in range(repeats):
-        for name, fn in calls.items():
-            start = time.perf_counter()
-            fn()
-            sync()
-            times[name].append(time.perf_counter() - start)
-    return {name: statistics.median(ts) for name, ts in times.items()}
-
-
-def measure_score_times(lengths=DEFAULT_LENGTHS, hidden_size=128, tgt_len=32, batch=1, repeats=5,
+def measure_score_times(lengths=DEFAULT_LENGTHS, hidden_size=128, tgt_len=32, batch=1, repeats=15,
                         device=None, seed=0):
     """Time AttentionScore(kind, hidden_size)(queries, keys) followed by a softmax over the keys.
 
     Queries: (batch, tgt_len, hidden_size); keys: (batch, src_len, hidden_size) for every src_len in
-    `lengths`; float32, no gradients, attention_size = hidden_size.
+    `lengths`; float32, no gradients, attention_size = hidden_size. At each source length the four
+    scores take turns for `repeats` rounds after two warm-up calls each (helpers.timing.time_calls).
     """
     lengths = check_lengths(lengths, MAX_SIZE, name="src_len")
     hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
     tgt_len = check_int("tgt_len", tgt_len, 1, 4096)
     batch = check_int("batch", batch, 1, 1024)
     repeats = check_int("repeats", repeats, 1, 1000)
-    device = torch.device(device) if device is not None else pick_device()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
+    seed = check_seed(seed)
+    device = check_device(device) if device is not None else pick_device()
+    with seeded(seed):
         scorers = {kind: AttentionScore(kind, hidden_size).to(device) for kind in SCORES}
     g = torch.Generator().manual_seed(seed)
     queries = torch.randn(batch, tgt_len, hidden_size, generator=g).to(device)
-    seconds = {kind: [] for kind in SCORES}
+    samples = {kind: [] for kind in SCORES}
     with torch.no_grad():
         for src_len in lengths:
             keys = torch.randn(batch, src_len, hidden_size, generator=g).to(device)
             calls = {kind: (lambda scorer=scorer: torch.softmax(scorer(queries, keys), dim=-1))
                      for kind, scorer in scorers.items()}
-            for kind, median in _interleaved_medians(calls, repeats, device).items():
-                seconds[kind].append(median)
-    return ScoreTimings(lengths, {k: np.array(v) for k, v in seconds.items()}, str(device), hidden_size,
-                        tgt_len, batch, repeats)
+            for kind, timing in time_calls(calls, repeats, device=device).items():
+                samples[kind].append(timing)
+    return ScoreTimings(lengths, {k: np.array([t.median for t in v]) for k, v in samples.items()}, str(device),
+                        hidden_size, tgt_len, batch, repeats, {k: tuple(v) for k, v in samples.items()})
 
 
 def timing_curves_ms(timings):
     """One list of milliseconds per score, rounded to 3 significant digits (the figure's y values)."""
-    return [[float(f"{1e3 * t:.3g}") for t in timings.seconds[kind]] for kind in SCORES]
+    return [round_sig(1e3 * timings.seconds[kind]) for kind in SCORES]
+
+
+def timing_errors(timings):
+    """Error bars of every score's curve: the middle half of the rounds around the median (ms)."""
+    errors = []
+    for kind, ys in zip(SCORES, timing_curves_ms(timings)):
+        samples = timings.samples.get(kind, ())
+        high = [1e3 * t.high for t in samples] or ys
+        low = [1e3 * t.low for t in samples] or ys
+        errors.append(dict(type="data", symmetric=False, visible=bool(samples), thickness=1.2, width=3,
+                           array=round_sig([max(h - y, 0.0) for y, h in zip(ys, high)]),
+                           arrayminus=round_sig([max(y - lo, 0.0) for y, lo in zip(ys, low)])))
+    return errors
 
 
 def timing_title(timings):
     return (f"One scoring call + softmax on {timings.device}: {timings.tgt_len} queries, hidden size "
-            f"{timings.hidden_size}, median of {timings.repeats}")
+            f"{timings.hidden_size}, {timings.repeats} interleaved rounds")
 
 
 def score_time_figure(timings):
     """Milliseconds per scoring call against source length, one line per score, log-log axes."""
     fig = go.Figure()
-    for kind, ys, color in zip(SCORES, timing_curves_ms(timings), PALETTE):
-        fig.add_scatter(x=list(timings.lengths), y=ys, name=kind, mode="lines+markers", line=dict(color=color),
-                        hovertemplate="%{y:.3g} ms")
+    for kind, ys, error, color in zip(SCORES, timing_curves_ms(timings), timing_errors(timings), PALETTE):
+        fig.add_scatter(x=list(timings.lengths), y=ys, error_y=error, name=kind, mode="lines+markers",
+                        line=dict(color=color), hovertemplate="%{y:.3g} ms")
     fig.update_xaxes(type="log", title="source length m (keys)", tickvals=list(timings.lengths))
     fig.update_yaxes(type="log", title="milliseconds (log scale)", exponentformat="power")
     fig.update_layout(title=dict(text=timing_title(timings), font_size=14), height=450)
-    return describe(fig, caption=("Median time of one call that scores every query against every key and applies "
-                                  "the softmax, for the four scores. Look at the gaps between the lines at the "
-                                  "longest source: they are the constant factors the O() notation hides."),
+    return describe(fig, caption=("Time of one call that scores every query against every key and applies the "
+                                  "softmax, for the four scores, on the machine that built this page: the median "
+                                  "of interleaved rounds, the bars spanning the middle half. The additive and "
+                                  "concat lines do identical arithmetic: the gap between them is how precisely "
+                                  "this run could time anything."),
                     alt=("Line chart, log-log: milliseconds per scoring call against the number of source positions "
-                         "for the additive, dot, general and concat scores."))
+                         "for the additive, dot, general and concat scores, with error bars."))
 
 
 def dot_product_spread(dims=(16, 64, 256, 1024), num_keys=64, samples=200, seed=0):
@@ -224,7 +274,8 @@ def static_score_time_figure(runs, active_hidden):
     hidden_sizes = sorted(runs)
     fig = score_time_figure(runs[active_hidden])
     steps = [dict(method="update", label=str(h),
-                  args=[{"y": timing_curves_ms(runs[h])}, {"title.text": timing_title(runs[h])}])
+                  args=[{"y": timing_curves_ms(runs[h]), "error_y": timing_errors(runs[h])},
+                        {"title.text": timing_title(runs[h])}])
              for h in hidden_sizes]
     fig.update_layout(height=540, margin=dict(b=170), legend=dict(y=-0.2),
                       sliders=[value_slider(
@@ -254,8 +305,8 @@ class ScoreTimeWidget:
                                       self.controls["tgt_len"].value, repeats=self.repeats,
                                       device=self.device, seed=self.seed)
         with self.figure.batch_update():
-            for trace, y in zip(self.figure.data, timing_curves_ms(timings)):
-                trace.y = y
+            for trace, y, error in zip(self.figure.data, timing_curves_ms(timings), timing_errors(timings)):
+                trace.y, trace.error_y = y, error
             self.figure.layout.title.text = timing_title(timings)
 
     def _repr_mimebundle_(self, **kwargs):

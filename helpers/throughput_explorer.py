@@ -1,6 +1,6 @@
-"""Tokens per second of an LSTM and a Transformer layer as an explorer over the width d_model.
+"""Tokens per second and fraction of peak of an LSTM and a Transformer layer, explored over d_model.
 
-Static face: a slider over the widths measured when the book was built (it restyles the two curves
+Static face: a slider over the widths measured when the book was built (it restyles both panels
 and the title). Live face: controls for the width, the batch and forward pass against training
 step, re-measured with PyTorch on the reader's device at every change.
 """
@@ -8,7 +8,8 @@ import plotly.graph_objects as go
 
 from .checks import check_int
 from .explorers import DualExplorer
-from .plots import PALETTE, describe, value_slider
+from .plots import PALETTE, value_slider
+from .speed_figures import series, series_update, speed_figure
 from .throughput import MODES, measure_throughput
 
 WIDTH_CHOICES = (32, 64, 128, 256, 512)
@@ -27,49 +28,53 @@ def _short(value):
     return f"{value:g}"
 
 
+def _series(result):
+    """Both layers' tokens per second (median, middle half of the rounds) and fraction of peak."""
+    fractions = result.fractions() or (None, None)
+    out = []
+    for k, (name, color) in enumerate((("LSTM", PALETTE[5]), ("Transformer layer", PALETTE[0]))):
+        low, high = result.spread(name)
+        values = result.lstm if name == "LSTM" else result.transformer
+        out.append(series(name, color, values, low, high, fractions[k]))
+    return out
+
+
 def _curves(result):
-    """Tokens per second of both layers, rounded to 3 significant digits (a light page)."""
-    return [[float(f"{v:.3g}") for v in result.lstm], [float(f"{v:.3g}") for v in result.transformer]]
+    """What a slider step or a live update sets: y and error bars of every trace."""
+    return series_update(_series(result))
 
 
 def _title(result):
     return (f"{result.mode.capitalize()} on {result.device}: d_model {result.d_model}, batch {result.batch}, "
-            f"median of {result.repeats}")
+            f"{result.repeats} interleaved rounds")
 
 
 def throughput_figure(result):
-    """Log-log plot of tokens per second against sequence length for both layers."""
-    lengths = list(result.lengths)
-    lstm, transformer = _curves(result)
-    fig = go.Figure()
-    fig.add_scatter(x=lengths, y=lstm, mode="lines+markers", name="LSTM (nn.LSTM): one step after another",
-                    line=dict(color=PALETTE[5]))
-    fig.add_scatter(x=lengths, y=transformer, mode="lines+markers",
-                    name="Transformer layer (nn.TransformerEncoderLayer): all positions at once",
-                    line=dict(color=PALETTE[0]))
-    fig.update_xaxes(type="log", title="sequence length (tokens, log scale)", tickvals=lengths,
-                     ticktext=[str(L) for L in lengths])
-    fig.update_yaxes(type="log", title="throughput (tokens per second, log scale)", tickvals=LOG_TICKS,
-                     ticktext=[_short(v) for v in LOG_TICKS])
-    fig.update_traces(hovertemplate="%{y:,.3s} tokens/s")
-    fig.update_layout(title=_title(result), height=460)
-    return describe(fig, caption=("Tokens processed per second by an LSTM layer and a Transformer encoder layer with "
-                                  "the same width and almost the same number of parameters, measured when this page "
-                                  "was built. Higher is better. Look at where the curves cross, and at whether the "
-                                  "Transformer layer's curve bends down at long lengths, where its n² attention "
-                                  "work grows fastest."),
-                    alt=("Log-log line chart of throughput in tokens per second against sequence length for an LSTM "
-                         "layer and a Transformer encoder layer, with a slider for the width d_model."))
+    """Tokens per second against sequence length (log-log), and below it the fraction of peak."""
+    peak = f" (100% = {result.peak.describe()})" if result.peak is not None else ""
+    return speed_figure(
+        result.lengths, _series(result), _title(result), "tokens per second (log)",
+        caption=("Tokens processed per second by an LSTM layer and a Transformer encoder layer with the same "
+                 "width and almost the same number of parameters, on the machine that built this page: the "
+                 "median of interleaved rounds, the bars spanning the middle half. Below: the fraction of this "
+                 f"device's own matrix-product peak{peak} each layer reached, its counted FLOPs over its time. "
+                 "The top panel belongs to this machine; compare the bottom panel's two curves to see how "
+                 "well each layer's layout of its work suits it."),
+        alt=("Two panels sharing a log-scale sequence-length axis: tokens per second of an LSTM layer and a "
+             "Transformer encoder layer, with error bars, and below, the percentage of the device's matrix-"
+             "product peak each reached; a slider picks the width d_model."),
+        unit="tokens/s", top_ticks=(LOG_TICKS, [_short(v) for v in LOG_TICKS]))
 
 
 def static_throughput_figure(runs, active_width):
     """runs: {d_model: Throughput} over the same lengths; the slider picks the width."""
     widths = sorted(runs)
     fig = throughput_figure(runs[active_width])
-    steps = [dict(method="update", label=str(d), args=[{"y": _curves(runs[d])}, {"title.text": _title(runs[d]), "yaxis.autorange": True}])
+    steps = [dict(method="update", label=str(d),
+                  args=[_curves(runs[d]), {"title.text": _title(runs[d]), "yaxis.autorange": True}])
              for d in widths]
-    fig.update_layout(height=560, margin=dict(b=170),
-                      sliders=[value_slider(steps, widths.index(active_width), "width d_model = ", -0.36)])
+    fig.update_layout(height=700, margin=dict(b=170),
+                      sliders=[value_slider(steps, widths.index(active_width), "width d_model = ", -0.2)])
     return fig
 
 
@@ -80,6 +85,7 @@ class ThroughputWidget:
         import ipywidgets as w
         self.lengths, self.repeats, self.device = result.lengths, result.repeats, result.device
         self.nhead, self.seed = result.nhead, seed
+        self.peak_size = result.peak.size if result.peak is not None else None
         self.controls = dict(
             d_model=w.SelectionSlider(options=sorted({*WIDTH_CHOICES, result.d_model}), value=result.d_model,
                                       description="width d_model (32–512)", continuous_update=False),
@@ -96,10 +102,11 @@ class ThroughputWidget:
         """Measure again for the current controls and redraw in place."""
         c = {k: v.value for k, v in self.controls.items()}
         result = measure_throughput(self.lengths, c["d_model"], self.nhead, c["batch"], c["mode"], self.repeats,
-                                    self.device, self.seed)
+                                    self.device, self.seed, self.peak_size)
         with self.figure.batch_update():
-            for trace, y in zip(self.figure.data, _curves(result)):
-                trace.y = y
+            update = _curves(result)
+            for trace, y, error in zip(self.figure.data, update["y"], update["error_y"]):
+                trace.y, trace.error_y = y, error
             self.figure.layout.title.text = _title(result)
 
     def _repr_mimebundle_(self, **kwargs):

@@ -1,134 +1,224 @@
-"""The sequential bottleneck, measured: an RNN's forward pass against one attention-style product.
+"""How the course times anything: interleaved repeats after a warm-up, with the spread kept.
 
-An RNN must finish step t-1 before it can start step t, so its forward pass is seq_len small
-matrix products in a row. Attention relates every position to every other with two large matrix
-products that the hardware can spread over all positions at once. It does more arithmetic
-(about seq_len / hidden_size times more) and can still finish first; how much sooner depends on
-the device, which is why the chapter measures it on the reader's.
+Every measured time in the chapters and benchmarks comes from `time_calls`:
+
+- warm-up: every call runs `warmup` times before the clock starts (allocations, kernel choice);
+- interleaved: then `repeats` rounds, each calling every function once, in an order that rotates
+  from round to round, so a burst of load from another program falls on all of them instead of
+  on whichever happened to be timed then;
+- synchronised: CUDA and MPS run kernels asynchronously, so the device is synchronised before
+  the clock starts and again before it stops;
+- the spread kept: each call gets a `Timing` holding every sample, its median and interquartile
+  range; `compare` ranks two calls only when the round-by-round ratio of their times stays on one
+  side of 1 over the middle half of the rounds, and `describe_comparison` says "too close to
+  rank" otherwise.
+
+The seeding and rounding that every measurement shares live here too: `seeded` builds models
+from a seed without touching the global generator, `round_sig` rounds for a figure.
 """
-import statistics
+import contextlib
 import time
 from dataclasses import dataclass
 
 import numpy as np
 import torch
-from torch import nn
 
-from .checks import check_float, check_int, check_lengths
-from .device import pick_device
-from .tables import Table
+from .checks import check_float, check_int
 
-DEFAULT_LENGTHS = (16, 32, 64, 128, 256, 512, 1024)
-MAX_SEQ_LEN = 65_536
+MAX_REPEATS = 10_000
 
 
-@dataclass
-class BottleneckTimings:
-    """Median wall-clock seconds per forward pass, one entry per sequence length."""
-    lengths: tuple
-    rnn_seconds: np.ndarray         # torch.nn.RNN (PyTorch's fused implementation), seq_len steps in order
-    attention_seconds: np.ndarray   # softmax(X X^T / sqrt(d)) X over the same sequence, all positions at once
-    device: str
-    hidden_size: int
-    batch: int
-    repeats: int
+def synchronize(device=None):
+    """Wait until `device` (CUDA or MPS) has finished its queued work; nothing to do on a CPU.
 
-    def ratio(self, seq_len=None):
-        """How many times longer the RNN takes than attention, at `seq_len` (the longest by default)."""
-        if seq_len is None:
-            i = -1
-        elif seq_len in self.lengths:
-            i = self.lengths.index(seq_len)
-        else:
-            raise ValueError(f"seq_len must be one of the measured lengths {self.lengths}, got {seq_len!r}")
-        return float(self.rnn_seconds[i] / self.attention_seconds[i])
-
-    def table(self):
-        """Milliseconds per forward pass and their ratio, one row per length."""
-        rows = tuple((str(L), f"{1e3 * r:.3f}", f"{1e3 * a:.3f}", f"{r / a:.1f}")
-                     for L, r, a in zip(self.lengths, self.rnn_seconds, self.attention_seconds))
-        return Table(("length", "RNN (ms)", "attention (ms)", "RNN / attention"), rows)
-
-    def summary(self):
-        """Formatted numbers and phrases for the chapter's prose (glued, never typed).
-
-        The comparison phrases read correctly whichever of the two was faster, and `trend` says
-        whether the ratio peaked before the longest length, so the text fits any device.
-        """
-        ratios = self.rnn_seconds / self.attention_seconds
-        peak = int(np.argmax(ratios))
-        longest, shortest = self.lengths[-1], self.lengths[0]
-        trend = (f"peaked at length {self.lengths[peak]} (ratio {ratios[peak]:.1f}) and then fell"
-                 if peak < len(ratios) - 1 else "grew all the way to the longest length")
-        return {
-            "device": self.device, "longest": str(longest), "shortest": str(shortest),
-            "rnn_ms": f"{1e3 * self.rnn_seconds[-1]:.2f}", "attention_ms": f"{1e3 * self.attention_seconds[-1]:.2f}",
-            "ratio": f"{ratios[-1]:.1f}", "comparison_longest": describe_ratio(ratios[-1]),
-            "comparison_shortest": describe_ratio(ratios[0]), "trend": trend,
-            "flop_ratio": f"{self.flop_ratio():.0f}", "length_growth": f"{longest / shortest:.0f}",
-            "rnn_growth": f"{self.rnn_seconds[-1] / self.rnn_seconds[0]:.0f}",
-            "us_per_step": f"{1e6 * self.rnn_seconds[-1] / longest:.1f}",
-        }
-
-    def flop_ratio(self, seq_len=None):
-        """Attention's multiply-adds over the RNN's: 4 T^2 d against 4 T d^2, i.e. T / d."""
-        seq_len = self.lengths[-1] if seq_len is None else check_int("seq_len", seq_len, 1)
-        return seq_len / self.hidden_size
-
-
-def describe_ratio(ratio):
-    """'the RNN took 3.0 times as long as ...' or the reverse when attention was slower."""
-    ratio = check_float("ratio", ratio, low=0.0, low_inclusive=False)
-    if ratio >= 1:
-        return f"the RNN took {ratio:.1f} times as long as the attention product"
-    return f"the attention product took {1 / ratio:.1f} times as long as the RNN"
-
-
-def _median_seconds(fn, repeats, device):
-    """Median over `repeats` calls after one warm-up call (allocations, kernel selection)."""
-    def sync():
-        if device.type == "cuda":      # GPU kernels run asynchronously: wait for them
-            torch.cuda.synchronize(device)
-        elif device.type == "mps":
-            torch.mps.synchronize()
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
-
-
-def attention_product(x):
-    """softmax(X X^T / sqrt(d)) X for x of shape (batch, seq_len, d): every position sees every other."""
-    scores = x @ x.transpose(1, 2) / x.shape[-1] ** 0.5      # (batch, seq_len, seq_len)
-    return torch.softmax(scores, dim=-1) @ x                # (batch, seq_len, d)
-
-
-def sequential_bottleneck(lengths=DEFAULT_LENGTHS, hidden_size=64, batch=1, repeats=7, device=None, seed=0):
-    """Median forward time of torch.nn.RNN and of attention_product over random sequences.
-
-    Both read the same input of shape (seq_len, batch, hidden_size) in float32, without gradients.
+    device=None waits for every accelerator PyTorch has started.
     """
-    lengths = check_lengths(lengths, MAX_SEQ_LEN)
-    hidden_size = check_int("hidden_size", hidden_size, 1, 4096)
-    batch = check_int("batch", batch, 1, 1024)
-    repeats = check_int("repeats", repeats, 1, 1000)
+    kind = torch.device(device).type if device is not None else None
+    if kind in (None, "cuda") and torch.cuda.is_available() and torch.cuda.is_initialized():
+        torch.cuda.synchronize(device if kind == "cuda" else None)
+    if kind in (None, "mps") and torch.backends.mps.is_available():
+        torch.mps.synchronize()
+
+
+@dataclass(frozen=True)
+class Timing:
+    """Every sample (seconds, in round order) of one timed call, and what a page quotes from them."""
+    samples: tuple
+
+    @property
+    def median(self):
+        return float(np.median(self.samples))
+
+    @property
+    def low(self):
+        """25th percentile: the bottom of the middle half of the samples."""
+        return float(np.percentile(self.samples, 25))
+
+    @property
+    def high(self):
+        """75th percentile: the top of the middle half of the samples."""
+        return float(np.percentile(self.samples, 75))
+
+    @property
+    def spread(self):
+        """Interquartile range relative to the median: 0.1 means the middle half spans 10%."""
+        return (self.high - self.low) / self.median
+
+    def __str__(self):
+        return format_ms(self)
+
+
+def format_ms(timing, digits=3):
+    """'1.23 ms (1.2–1.31)': the median and, in brackets, the middle half of the samples."""
+    def ms(seconds):
+        v = 1e3 * seconds
+        return f"{v:,.0f}" if v >= 10 ** digits else f"{v:.{digits}g}"     # 9,520 rather than 9.52e+03
+    return f"{ms(timing.median)} ms ({ms(timing.low)}–{ms(timing.high)})"
+
+
+def time_calls(calls, repeats=15, warmup=2, device=None):
+    """{name: Timing} for {name: zero-argument function}, timed in interleaved rounds.
+
+    Each function runs `warmup` times first; then `repeats` rounds time every function once, the
+    order rotated by one place each round. `device` is synchronised around every call.
+    """
+    calls = dict(calls)
+    if not calls or not all(callable(fn) for fn in calls.values()):
+        raise ValueError("calls must map at least one name to a function that takes no arguments")
+    repeats = check_int("repeats", repeats, 1, MAX_REPEATS)
+    warmup = check_int("warmup", warmup, 0, MAX_REPEATS)
+    names = list(calls)
+    for _ in range(warmup):
+        for fn in calls.values():
+            fn()
+    synchronize(device)
+    samples = {name: [None] * repeats for name in names}
+    for r in range(repeats):
+        shift = r % len(names)
+        for name in names[shift:] + names[:shift]:
+            synchronize(device)
+            start = time.perf_counter()
+            calls[name]()
+            synchronize(device)
+            samples[name][r] = time.perf_counter() - start
+    return {name: Timing(tuple(s)) for name, s in samples.items()}
+
+
+def time_call(fn, repeats=15, warmup=2, device=None):
+    """The Timing of one function (time_calls with a single entry)."""
+    return time_calls({"call": fn}, repeats, warmup, device)["call"]
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """How much longer `a` took than `b`: the median ratio and the middle half of the ratios."""
+    ratio: float
+    low: float
+    high: float
+    paired: bool          # True: ratios taken round by round (the same rounds); False: from the quartiles
+
+    def verdict(self, margin=1.0):
+        """'slower' (a took longer), 'faster', or 'tie' when the middle half of the ratios reaches
+        within `margin` of 1 (margin 1.2: differences under 20% count as a tie)."""
+        margin = check_float("margin", margin, low=1.0)
+        if self.low > margin:
+            return "slower"
+        if self.high < 1 / margin:
+            return "faster"
+        return "tie"
+
+
+def compare(a, b):
+    """The Comparison of Timing a against Timing b.
+
+    Timed in the same rounds (the same number of samples, as time_calls gives), the ratio is taken
+    round by round, so load that hit both calls in one round cancels. Otherwise the ratio of the
+    medians, bracketed by the quartiles (a.low / b.high to a.high / b.low).
+    """
+    if not isinstance(a, Timing) or not isinstance(b, Timing):
+        raise ValueError("compare needs two Timing objects (from time_calls)")
+    if len(a.samples) == len(b.samples):
+        ratios = np.asarray(a.samples) / np.asarray(b.samples)
+        return Comparison(float(np.median(ratios)), float(np.percentile(ratios, 25)),
+                          float(np.percentile(ratios, 75)), True)
+    return Comparison(a.median / b.median, a.low / b.high, a.high / b.low, False)
+
+
+def format_ratio(value):
+    """A ratio as the prose quotes it: '1.05' below 2 (where a few percent matter), '4.0' below 10, '12' above."""
+    return f"{value:.2f}" if value < 1.995 else f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
+
+
+def describe_comparison(a_name, b_name, comparison, margin=1.0):
+    """A sentence fragment, right whichever way the measurement came out; the slower one named first.
+
+    'the RNN took 2.4 times as long as the attention product (middle half of the rounds: 2.2 to 2.6)',
+    or 'the RNN and the attention product were too close to rank (ratio 1.03; middle half of the
+    rounds: 0.97 to 1.10)'.
+    """
+    verdict = comparison.verdict(margin)
+    where = "middle half of the rounds" if comparison.paired else "from the quartiles"
+    if verdict == "tie":
+        return (f"{a_name} and {b_name} were too close to rank (ratio {comparison.ratio:.2f}; {where}: "
+                f"{comparison.low:.2f} to {comparison.high:.2f})")
+    if verdict == "slower":
+        r, lo, hi, slow, fast = comparison.ratio, comparison.low, comparison.high, a_name, b_name
+    else:
+        r, lo, hi, slow, fast = 1 / comparison.ratio, 1 / comparison.high, 1 / comparison.low, b_name, a_name
+    return f"{slow} took {format_ratio(r)} times as long as {fast} ({where}: {format_ratio(lo)} to {format_ratio(hi)})"
+
+
+def lead_by_length(lengths, verdicts, a_name, b_name):
+    """'a took longer than b at lengths 16 to 128; the two were too close to rank at length 256; b took
+    longer than a at lengths 512 and 1024'.
+
+    verdicts: one Comparison.verdict() of a against b per length ('slower': a took longer).
+    """
+    words = {"slower": f"{a_name} took longer than {b_name}", "faster": f"{b_name} took longer than {a_name}",
+             "tie": "the two were too close to rank"}
+    runs = []
+    for L, v in zip(lengths, verdicts):
+        if runs and runs[-1][0] == v:
+            runs[-1][1].append(L)
+        else:
+            runs.append((v, [L]))
+
+    def at(ls):
+        if len(ls) == 1:
+            return f"length {ls[0]}"
+        return f"lengths {ls[0]} and {ls[1]}" if len(ls) == 2 else f"lengths {ls[0]} to {ls[-1]}"
+    if len(runs) == 1:
+        return f"{words[runs[0][0]]} at every length measured"
+    return "; ".join(f"{words[v]} at {at(ls)}" for v, ls in runs)
+
+
+def round_sig(values, digits=3):
+    """Floats rounded to `digits` significant figures (a light figure); None stays None."""
+    digits = check_int("digits", digits, 1, 17)
+    return [None if v is None else float(f"{float(v):.{digits}g}") for v in values]
+
+
+@contextlib.contextmanager
+def seeded(seed):
+    """Draw from torch's global generator seeded with `seed`, then give it back as it was.
+
+    `with seeded(0): model = nn.LSTM(8, 8)` gives the same weights every time and leaves the
+    reader's random stream alone.
+    """
     seed = check_int("seed", seed, 0, 2**32 - 1)
-    device = torch.device(device) if device is not None else pick_device()
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        rnn = nn.RNN(hidden_size, hidden_size).to(device)
-    g = torch.Generator().manual_seed(seed)
-    rnn_times, attention_times = [], []
-    with torch.no_grad():
-        for seq_len in lengths:
-            x = torch.randn(seq_len, batch, hidden_size, generator=g).to(device)   # (seq, batch, hidden)
-            x_batch_first = x.transpose(0, 1).contiguous()                         # (batch, seq, hidden)
-            rnn_times.append(_median_seconds(lambda: rnn(x), repeats, device))
-            attention_times.append(_median_seconds(lambda: attention_product(x_batch_first), repeats, device))
-    return BottleneckTimings(lengths, np.array(rnn_times), np.array(attention_times), str(device),
-                             hidden_size, batch, repeats)
+        yield
+
+
+# The sequential-bottleneck measurement of chapter 1.2 used to live here; its names still import
+# from helpers.timing (test and notebook code written against the old layout keeps working).
+_MOVED = {"BottleneckTimings", "DEFAULT_LENGTHS", "MAX_SEQ_LEN", "attention_product", "describe_ratio",
+          "sequential_bottleneck"}
+
+
+def __getattr__(name):
+    if name in _MOVED:
+        from . import bottleneck
+        return getattr(bottleneck, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -34,3 +34,13 @@ def test_live_widget_remeasures_when_the_hidden_size_changes(timings):
 def test_bad_hidden_size_is_a_clear_error(timings):
     with pytest.raises(ValueError, match="hidden_sizes"):
         explore_bottleneck(timings, hidden_sizes=(0,))
+
+
+def test_static_figure_shows_time_and_fraction_of_peak_and_the_slider_moves_both(timings):
+    figure = explore_bottleneck(timings, hidden_sizes=(8,)).static_figure
+    assert len(figure.data) == 4 and figure.data[2].yaxis == "y2" and figure.layout.yaxis2.ticksuffix == "%"
+    steps = figure.layout.sliders[0].steps
+    assert list(figure.data[2].y) == steps[1].args[0]["y"][2]            # the shown fraction is the active step's
+    assert len(steps[0].args[0]["error_y"]) == 4
+    assert figure.data[0].error_y.visible and not figure.data[2].error_y.visible
+    assert "caption" in figure.layout.meta and "alt" in figure.layout.meta

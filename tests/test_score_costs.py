@@ -62,7 +62,7 @@ def test_timings_cover_every_score_and_length(timings):
     assert timings.ratio() > 0
     assert len(score_time_figure(timings).data) == 4
     summary = timings.summary()
-    assert summary["order"].count(",") == 3 and summary["longest"] == "16"
+    assert all(kind in summary["order"] for kind in SCORES) and summary["longest"] == "16"
     assert "additive score" in summary["additive_vs_dot"] and summary["additive_concat_gap"].endswith("%")
 
 
@@ -140,3 +140,38 @@ def test_predicted_position_matches_the_formula():
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
         call()
+
+
+def _fake_scores(samples):
+    """ScoreTimings at one source length from {kind: per-round seconds}."""
+    from helpers.score_costs import ScoreTimings
+    from helpers.timing import Timing
+    timings = {k: (Timing(tuple(v)),) for k, v in samples.items()}
+    return ScoreTimings((64,), {k: np.array([t[0].median]) for k, t in timings.items()}, "cpu", 32, 8, 1,
+                        len(next(iter(samples.values()))), timings)
+
+
+def test_identical_arithmetic_sets_the_noise_floor_below_which_nothing_is_ranked():
+    noisy = _fake_scores({"dot": [1.0, 1.0, 1.0], "general": [1.5, 1.5, 1.5],
+                          "additive": [3.0, 3.0, 3.0], "concat": [5.8, 5.8, 5.8]})     # concat 93% above additive
+    s = noisy.summary()
+    assert s["additive_concat_gap"] == "93%" and noisy.noise_margin() == pytest.approx(5.8 / 3)
+    assert s["general_vs_dot"].startswith("the general score and the dot score were too close to rank")
+    assert "even additive and concat, identical arithmetic" in s["general_vs_dot"]
+    assert s["additive_vs_dot"].startswith("the additive score took 3.0 times as long as the dot score")
+    assert "could not resolve differences smaller than a factor of 1.93" in s["precision"]
+    assert noisy.ranking() == "dot and general, then additive, then concat"
+    precise = _fake_scores({"dot": [1.0, 1.1, 0.9], "general": [1.5, 1.6, 1.4],
+                            "additive": [3.0, 3.2, 2.9], "concat": [3.1, 3.0, 3.0]})
+    p = precise.summary()
+    assert p["order"] == "dot, then general, then additive and concat"
+    assert p["precision"].startswith("so identical work timed the same")
+    assert p["dot_verdict"] == "the dot score was measurably the fastest"
+
+
+def test_measured_timings_keep_every_round_and_the_figure_draws_their_spread(timings):
+    assert all(len(ts) == 2 and len(ts[0].samples) == 1 for ts in timings.samples.values())
+    fig = score_time_figure(timings)
+    assert all(t.error_y.visible for t in fig.data)
+    step = explore_score_times(timings, hidden_sizes=(8,)).static_figure.layout.sliders[0].steps[0]
+    assert len(step.args[0]["error_y"]) == 4

@@ -71,10 +71,26 @@ def test_summary_names_the_faster_layer_at_each_end():
     assert flat.summary()["crossing"] == "the same layer led at every length measured"
 
 
-def test_training_step_leaves_no_gradients_behind():
-    models = throughput_models(8, 2)
+def test_training_step_leaves_no_gradients_behind(monkeypatch):
+    """The models the measurement itself builds and trains: each got gradients, and none kept them."""
+    import helpers.throughput as throughput
+    built, accumulated = [], []
+
+    def recording_models(*args, **kwargs):
+        models = real_models(*args, **kwargs)
+        built.append(models)
+        for model in models.values():
+            for p in model.parameters():
+                p.register_post_accumulate_grad_hook(lambda p: accumulated.append(p))
+        return models
+
+    real_models = throughput.throughput_models
+    monkeypatch.setattr(throughput, "throughput_models", recording_models)
     measure_throughput((4,), d_model=8, nhead=2, mode="training step", repeats=1, device="cpu")
-    assert all(p.grad is None for m in models.values() for p in m.parameters())
+    assert len(built) == 1
+    parameters = [p for model in built[0].values() for p in model.parameters()]
+    assert {id(p) for p in accumulated} == {id(p) for p in parameters}   # a backward pass reached every weight
+    assert all(p.grad is None for p in parameters)                        # ... and its gradients were dropped
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -136,7 +152,9 @@ def test_work_per_token_counts_the_attention_term_that_grows_with_length():
     assert list(transformer) == [8 * 64 ** 2 + 2 * 32 * 64, 8 * 64 ** 2 + 2 * 512 * 64]
     assert result.summary()["work_ratio_longest"] == f"{1 + 512 / (4 * 64):.1f}"    # 1 + n / (4d)
     training = Throughput((32,), np.array([1.0]), np.array([1.0]), 64, 4, 2, "training step", 3, "cpu", {})
-    assert training.mac_rates()[0][0] == 3 * result.mac_rates()[0][0]
+    assert training.flops()[0][0] == 8 * 2 * 64 ** 2 * (5 * 32 - 1)           # exact, see layer_flops
+    assert list(result.flops()[0]) == [2 * 2 * n * 8 * 64 ** 2 for n in (32, 512)]
+    assert result.fractions() is None                                           # no peak measured
 
 
 def _fake(d, lstm, transformer, lengths=(32, 64, 128)):
@@ -149,9 +167,9 @@ def test_width_phrases_count_the_leaders_and_give_the_verdict_that_happened():
     p = width_phrases(mixed, main=128, device="cpu")
     assert (p["led_transformer"], p["led_lstm"], p["led_all"]) == ("5", "1", "6")
     assert "does not hold" in p["verdict"] and p["w64_long"] == "the LSTM" and p["w128_long"] == "the Transformer layer"
-    assert p["built_on"].startswith("a CPU with") and "No GPU" in p["gpu_note"]
+    assert p["built_on"].startswith("a CPU with") and p["led_neither"] == "0"
     everywhere = width_phrases({128: mixed[128]}, main=128, device="cpu")
-    assert everywhere["verdict"].startswith("as the syllabus")
+    assert everywhere["verdict"].startswith("as the picture")
     with pytest.raises(ValueError, match="main"):
         width_phrases(mixed, main=256, device="cpu")
 
@@ -170,3 +188,63 @@ def test_log_axis_ticks_read_as_tokens_per_second(runs):
     assert [_short(v) for v in (500, 20_000, 5_000_000, 1e9)] == ["500", "20k", "5M", "1G"]
     axis = explore_throughput(runs, active=8).static_figure.layout.yaxis
     assert list(axis.ticktext[:3]) == ["100", "200", "500"] and len(axis.tickvals) == len(axis.ticktext)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("n, d, b", [(3, 8, 2), (12, 16, 1)])
+def test_layer_flops_are_what_flop_counter_mode_counts(mode, n, d, b):
+    from helpers.hardware import count_work
+    from helpers.throughput import layer_flops
+    x = torch.randn(b, n, d)
+    for name, model in throughput_models(d, nhead=4).items():
+        assert count_work(model, x, backward=mode != "forward").flops == layer_flops(n, d, b, mode)[name], name
+
+
+def test_work_table_counts_n_dependent_products_for_the_lstm_and_six_for_the_transformer_layer():
+    from helpers.throughput import work_table
+    table = work_table(lengths=(4, 32), d_model=8, nhead=2, batch=3)
+    rows = {(r[0], r[1]): r for r in table.rows}
+    assert rows[("LSTM", "32")][4] == "32" and rows[("LSTM", "4")][4] == "4"
+    assert rows[("Transformer layer", "4")][4] == rows[("Transformer layer", "32")][4] == "6"
+    assert rows[("LSTM", "32")][2] == f"{3 * 32 * 16 * 8 ** 2:,}" and rows[("LSTM", "32")][3] == f"{16 * 8 ** 2:,}"
+    assert rows[("Transformer layer", "32")][3] == f"{16 * 8 ** 2 + 4 * 32 * 8:,}"
+
+
+def test_measurement_keeps_every_round_and_the_peak(runs):
+    result = runs[8]
+    assert len(result.lstm_timings) == len(result.transformer_timings) == 2
+    assert all(len(t.samples) == 1 for t in result.lstm_timings)
+    assert len(result.peak_timings) == 2 and result.peak.flops_per_second > 0     # the probe took its turns too
+    assert len(result.peak.timing.samples) == 2
+    lstm, transformer = result.fractions()
+    assert lstm.shape == transformer.shape == (2,) and (lstm > 0).all() and (transformer > 0).all()
+    table = result.utilisation_table()
+    assert [r[:2] for r in table.rows] == [("LSTM", "4"), ("Transformer layer", "4"), ("LSTM", "16"),
+                                           ("Transformer layer", "16")]
+    assert [r[3] for r in table.rows] == ["4", "6", "16", "6"]
+    assert "peak" in result.summary() and result.summary()["lstm_peak_longest"].endswith("%")
+    with pytest.raises(ValueError, match="lengths"):
+        result.utilisation_table((5,))
+
+
+def test_a_difference_inside_the_spread_is_not_ranked():
+    from helpers.throughput import budget_phrases
+    from helpers.timing import Timing
+    noisy = (Timing((1.0, 1.2, 0.8)),)
+    close = Throughput((64,), np.array([128.0]), np.array([128.0]), 64, 4, 2, "forward", 3, "cpu", {},
+                       noisy, (Timing((1.1, 0.9, 1.0)),))
+    assert close.faster(0) == "neither layer" and close.summary()["crossing"].startswith("neither layer")
+    assert "too close to rank" in budget_phrases(close)["short"]
+    clear = Throughput((64,), np.array([128.0]), np.array([64.0]), 64, 4, 2, "forward", 3, "cpu", {},
+                       noisy, (Timing((2.0, 2.2, 1.8)),))
+    assert clear.faster(0) == "the LSTM"
+    assert budget_phrases(clear)["short"].endswith("(2.0 times as long)")
+
+
+def test_static_figure_has_a_fraction_of_peak_panel_and_error_bars(runs):
+    figure = explore_throughput(runs, active=8).static_figure
+    assert len(figure.data) == 4 and figure.layout.yaxis2.ticksuffix == "%"
+    assert figure.data[0].error_y.array is not None and figure.data[2].yaxis == "y2"
+    step = figure.layout.sliders[0].steps[1]
+    assert len(step.args[0]["error_y"]) == 4 and len(step.args[0]["y"]) == 4
+    assert list(figure.data[2].y) == figure.layout.sliders[0].steps[0].args[0]["y"][2]   # the shown width is step 0

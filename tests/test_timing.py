@@ -1,25 +1,150 @@
-"""The bottleneck timing helper: the right shapes, repeatable inputs, and clear errors."""
+"""The shared timing function (interleaving, warm-up, synchronisation, spread) and chapter 1.2's bottleneck.
+
+No test asserts how long anything took: timings depend on the machine and its load. The tests check
+the bookkeeping: who ran when, what was kept, and what the phrases say for given samples.
+"""
 import numpy as np
 import pytest
 import torch
 
-from helpers.timing import BottleneckTimings, attention_product, sequential_bottleneck
+import helpers.timing as timing
+from helpers.bottleneck import (BottleneckTimings, ImplementationTimings, attention_product, numpy_rnn,
+                                rnn_implementations, sequential_bottleneck, work_table)
+from helpers.timing import (Comparison, Timing, compare, describe_comparison, format_ms, lead_by_length, round_sig,
+                            seeded, time_call, time_calls)
 
 
-def test_timings_have_one_positive_entry_per_length():
+def test_time_calls_warms_up_then_interleaves_in_rotating_order():
+    order = []
+    calls = {name: (lambda name=name: order.append(name)) for name in "abc"}
+    result = time_calls(calls, repeats=3, warmup=2)
+    assert order[:6] == list("abcabc")                        # two warm-up rounds, untimed
+    assert order[6:] == list("abc" "bca" "cab")                # each round starts one place later
+    assert set(result) == set("abc")
+    assert all(isinstance(t, Timing) and len(t.samples) == 3 and all(s >= 0 for s in t.samples)
+               for t in result.values())
+
+
+def test_time_calls_synchronises_the_device_around_every_timed_call(monkeypatch):
+    events = []
+    monkeypatch.setattr(timing, "synchronize", lambda device=None: events.append(("sync", device)))
+    time_calls({"f": lambda: events.append("f"), "g": lambda: events.append("g")}, repeats=2, warmup=1, device="cpu")
+    timed = events[events.index(("sync", "cpu")):]             # after the warm-up
+    assert timed[0] == ("sync", "cpu")
+    for i, e in enumerate(timed):
+        if e in ("f", "g"):                                   # the clock reads only after the device is done
+            assert timed[i - 1] == ("sync", "cpu") and timed[i + 1] == ("sync", "cpu")
+    assert [e for e in timed if e in ("f", "g")] == ["f", "g", "g", "f"]
+
+
+def test_synchronize_is_a_no_op_on_the_cpu():
+    timing.synchronize("cpu")
+    timing.synchronize(torch.device("cpu"))
+    timing.synchronize()
+
+
+def test_timing_reports_median_quartiles_and_relative_spread():
+    t = Timing((1.0, 2.0, 3.0, 4.0, 5.0))
+    assert (t.median, t.low, t.high) == (3.0, 2.0, 4.0)
+    assert t.spread == pytest.approx(2 / 3)
+    assert format_ms(Timing((1e-3, 2e-3, 3e-3))) == "2 ms (1.5–2.5)"
+    assert format_ms(Timing((9.0, 9.5, 10.0))) == "9,500 ms (9,250–9,750)"
+    assert str(t) == format_ms(t)
+    assert time_call(lambda: None, repeats=4, warmup=0).samples.__len__() == 4
+
+
+def test_compare_takes_ratios_round_by_round_when_the_rounds_match():
+    # b was hit by load in round 3; a in round 4: round by round the ratio stays near 2
+    a = Timing((2.0, 2.0, 2.2, 20.0))
+    b = Timing((1.0, 1.0, 10.0, 10.0))
+    paired = compare(a, b)
+    assert paired.paired and paired.ratio == pytest.approx(np.median([2, 2, 0.22, 2]))
+    unpaired = compare(Timing((2.0, 2.0, 2.0)), Timing((1.0, 1.0)))
+    assert not unpaired.paired and unpaired.ratio == 2.0
+    with pytest.raises(ValueError, match="Timing"):
+        compare(1.0, b)
+
+
+@pytest.mark.parametrize("comparison, margin, verdict", [
+    (Comparison(2.0, 1.8, 2.2, True), 1.0, "slower"),
+    (Comparison(0.5, 0.45, 0.55, True), 1.0, "faster"),
+    (Comparison(1.05, 0.9, 1.2, True), 1.0, "tie"),        # the middle half straddles 1
+    (Comparison(1.3, 1.2, 1.4, True), 1.5, "tie"),         # outside 1, inside the margin
+    (Comparison(1.93, 1.9, 1.95, True), 1.0, "slower"),
+])
+def test_verdict_ranks_only_outside_the_spread_and_the_margin(comparison, margin, verdict):
+    assert comparison.verdict(margin) == verdict
+
+
+def test_describe_comparison_names_the_slower_first_and_says_when_it_cannot_rank():
+    assert describe_comparison("the RNN", "attention", Comparison(2.4, 2.2, 2.6, True)) == (
+        "the RNN took 2.4 times as long as attention (middle half of the rounds: 2.2 to 2.6)")
+    assert describe_comparison("the RNN", "attention", Comparison(0.5, 0.4, 0.625, True)) == (
+        "attention took 2.0 times as long as the RNN (middle half of the rounds: 1.60 to 2.5)")
+    tie = describe_comparison("additive", "concat", Comparison(1.03, 0.97, 1.1, True))
+    assert tie.startswith("additive and concat were too close to rank (ratio 1.03")
+    with pytest.raises(ValueError, match="margin"):
+        Comparison(1.0, 1.0, 1.0, True).verdict(0.5)
+
+
+def test_lead_by_length_groups_neighbouring_lengths_with_the_same_verdict():
+    assert lead_by_length((16, 32, 64, 128), ["slower"] * 4, "A", "B") == "A took longer than B at every length measured"
+    assert lead_by_length((16, 32, 64, 128), ["slower", "slower", "tie", "faster"], "A", "B") == (
+        "A took longer than B at lengths 16 and 32; the two were too close to rank at length 64; "
+        "B took longer than A at length 128")
+
+
+def test_round_sig_and_seeded():
+    assert round_sig([1234.5, 0.0012345, None]) == [1230.0, 0.00123, None]
+    state = torch.get_rng_state()
+    with seeded(3):
+        a = torch.randn(3)
+    with seeded(3):
+        b = torch.randn(3)
+    assert torch.equal(a, b) and torch.equal(torch.get_rng_state(), state)
+    with pytest.raises(ValueError, match="^seed"):
+        with seeded(-1):
+            pass
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    (dict(calls={}), "calls must map"),
+    (dict(calls={"a": 3}), "calls must map"),
+    (dict(calls={"a": lambda: None}, repeats=0), "repeats must be"),
+    (dict(calls={"a": lambda: None}, warmup=-1), "warmup must be"),
+])
+def test_time_calls_rejects_bad_input(kwargs, message):
+    with pytest.raises(ValueError, match="^" + message):
+        time_calls(**kwargs)
+
+
+# --- chapter 1.2: the RNN against the attention product ----------------------------------------------
+
+def test_bottleneck_timings_keep_every_sample_and_the_peak():
     t = sequential_bottleneck(lengths=(4, 8, 16), hidden_size=8, repeats=2, device="cpu")
     assert t.lengths == (4, 8, 16) and t.device == "cpu"
     assert t.rnn_seconds.shape == t.attention_seconds.shape == (3,)
-    assert (t.rnn_seconds > 0).all() and (t.attention_seconds > 0).all()
+    assert len(t.rnn_timings) == 3 and all(len(x.samples) == 2 for x in t.rnn_timings + t.attention_timings)
+    assert list(t.rnn_seconds) == [x.median for x in t.rnn_timings]
+    assert t.peak is not None and t.peak.flops_per_second > 0
     assert t.ratio() == pytest.approx(t.rnn_seconds[-1] / t.attention_seconds[-1])
-    assert t.ratio(4) == pytest.approx(t.rnn_seconds[0] / t.attention_seconds[0])
     assert t.flop_ratio() == 2.0 and t.flop_ratio(64) == 8.0
+    rnn, attention = t.fractions()
+    assert rnn.shape == attention.shape == (3,) and (rnn > 0).all()
+    assert "RNN, % of peak" in t.table().columns and len(t.table().rows) == 3
 
 
 def test_attention_product_is_scaled_dot_product_attention():
     x = torch.randn(2, 7, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     expected = torch.nn.functional.scaled_dot_product_attention(x, x, x)
     torch.testing.assert_close(attention_product(x), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_the_old_import_path_still_works():
+    from helpers.timing import BottleneckTimings as Old, sequential_bottleneck as old
+    assert Old is BottleneckTimings and old is sequential_bottleneck
+    with pytest.raises(AttributeError):
+        timing.not_a_name
 
 
 def test_ratio_needs_a_measured_length():
@@ -45,24 +170,29 @@ def test_bad_input_raises_value_error(kwargs, message):
         sequential_bottleneck(**{"lengths": (4, 8), "repeats": 1, "device": "cpu", **kwargs})
 
 
-def test_summary_phrases_fit_either_outcome():
-    slow_rnn = BottleneckTimings((16, 64, 256), np.array([1e-3, 4e-3, 16e-3]), np.array([1e-4, 2e-4, 8e-3]),
-                                 "cpu", 64, 1, 3)
-    s = slow_rnn.summary()
-    assert s["comparison_longest"] == "the RNN took 2.0 times as long as the attention product"
-    assert s["comparison_shortest"] == "the RNN took 10.0 times as long as the attention product"
-    assert s["trend"] == "peaked at length 64 (ratio 20.0) and then fell"
+def _timings(seconds):
+    return tuple(Timing(tuple(s)) for s in seconds)
+
+
+def test_summary_phrases_fit_either_outcome_and_rank_nothing_inside_the_spread():
+    rnn = _timings([(1e-3, 1.1e-3, 0.9e-3), (4e-3, 4e-3, 4e-3), (16e-3, 15e-3, 17e-3)])
+    attention = _timings([(1e-4, 1e-4, 1e-4), (4e-3, 4.4e-3, 3.6e-3), (8e-3, 8e-3, 8e-3)])
+    t = BottleneckTimings((16, 64, 256), np.array([x.median for x in rnn]), np.array([x.median for x in attention]),
+                          "cpu", 64, 1, 3, rnn, attention)
+    s = t.summary()
+    assert s["comparison_longest"].startswith("the RNN took 2.0 times as long as the attention product")
+    assert s["comparison_shortest"].startswith("the RNN took 10 times as long")
+    assert s["lead"] == ("the RNN took longer than the attention product at length 16; the two were too close "
+                         "to rank at length 64; the RNN took longer than the attention product at length 256")
     assert s["length_growth"] == "16" and s["rnn_growth"] == "16" and s["flop_ratio"] == "4"
-    assert s["rnn_ms"] == "16.00" and s["us_per_step"] == "62.5"
+    assert s["dependent_rnn"] == "256" and s["dependent_attention"] == "2" and "peak" not in s
     fast_rnn = BottleneckTimings((16, 64), np.array([1e-3, 1e-3]), np.array([1e-4, 4e-3]), "cuda", 64, 1, 3)
-    assert fast_rnn.summary()["comparison_longest"] == "the attention product took 4.0 times as long as the RNN"
-    growing = BottleneckTimings((16, 64), np.array([1e-3, 4e-3]), np.array([1e-3, 1e-3]), "cuda", 64, 1, 3)
-    assert growing.summary()["trend"] == "grew all the way to the longest length"
+    assert fast_rnn.summary()["comparison_longest"].startswith("the attention product took 4.0 times as long as the RNN")
 
 
 def test_table_has_a_row_per_length():
     t = BottleneckTimings((8, 16), np.array([2e-3, 4e-3]), np.array([1e-3, 1e-3]), "cpu", 8, 1, 1)
-    assert t.table().rows == (("8", "2.000", "1.000", "2.0"), ("16", "4.000", "1.000", "4.0"))
+    assert t.table().rows == (("8", "2.000", "1.000", "2.0", "", ""), ("16", "4.000", "1.000", "4.0", "", ""))
 
 
 @pytest.mark.parametrize("ratio", [0.0, -1.0, float("nan")])
@@ -70,3 +200,34 @@ def test_describe_ratio_rejects_non_positive(ratio):
     from helpers.timing import describe_ratio
     with pytest.raises(ValueError, match="^ratio must be"):
         describe_ratio(ratio)
+
+
+def test_work_table_counts_t_dependent_steps_for_both_rnns_and_two_for_attention():
+    table = work_table(lengths=(4, 32), hidden_size=8, batch=2)
+    rows = {(r[0], r[1]): r for r in table.rows}
+    assert rows[("torch.nn.RNN", "32")][2] == f"{2 * 2 * 32 * (8 * 8 + 8 * 8):,}"
+    assert rows[("torch.nn.RNN", "32")][4] == rows[("helpers.TanhRNN", "32")][4] == "32"
+    assert rows[("torch.nn.RNN", "32")][3] == "33"                # one product for all inputs, then one per step
+    assert rows[("helpers.TanhRNN", "32")][3] == "64"             # two products per step
+    assert rows[("attention product", "4")][4] == rows[("attention product", "32")][4] == "2"
+
+
+def test_numpy_rnn_is_the_same_recurrence_as_nn_rnn():
+    g = torch.Generator().manual_seed(0)
+    rnn = torch.nn.RNN(5, 6)
+    x = torch.randn(9, 3, 5, generator=g)
+    weights = [getattr(rnn, n + "_l0").detach().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    np.testing.assert_allclose(numpy_rnn(x.numpy(), *weights), rnn(x)[0].detach().numpy(), atol=1e-5)
+
+
+def test_rnn_implementations_time_all_three_on_the_cpu_and_phrase_the_result():
+    result = rnn_implementations(seq_len=5, hidden_size=8, repeats=3, device="cpu")
+    assert list(result.timings) == ["torch.nn.RNN", "Python loop (helpers.TanhRNN)", "NumPy loop"]
+    assert len(result.table().rows) == 3 and result.table().rows[0][2].startswith("1.00")
+    fake = ImplementationTimings(100, 64, 1, "cpu", 3, {
+        "torch.nn.RNN": Timing((1.0, 1.0, 1.0)), "Python loop (helpers.TanhRNN)": Timing((0.5, 0.5, 0.5)),
+        "NumPy loop": Timing((1.0, 1.02, 0.98))})
+    s = fake.summary()
+    assert s["loop_vs_rnn"].startswith("torch.nn.RNN took 2.0 times as long as the Python loop")
+    assert s["numpy_vs_rnn"].startswith("the NumPy loop and torch.nn.RNN were too close to rank")
+    assert s["fastest"] == "the Python loop was the fastest of the three" and s["nn_rnn_fastest"] == "was not"
