@@ -1,16 +1,33 @@
 # The course's two commands: `make book` and `make test`. Both set everything up on a fresh machine.
-PYTHON ?= python3.11
+# The interpreter for .venv: the first of python3.11, 3.12, 3.13, 3.10, python3 that runs and is
+# Python 3.10 to 3.13 (the course is tested on 3.11). `make book PYTHON=/path/to/python3.x` overrides.
+SUPPORTED_PYTHON := import sys; sys.exit(not (3, 10) <= sys.version_info[:2] <= (3, 13))
+ifeq ($(origin PYTHON),undefined)
+PYTHON := $(shell for p in python3.11 python3.12 python3.13 python3.10 python3; do \
+            $$p -c '$(SUPPORTED_PYTHON)' >/dev/null 2>&1 && { echo $$p; break; }; done)
+endif
 VENV   := .venv
 BIN    := $(VENV)/bin
 READY  := $(VENV)/.ready
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-export TORCH_NUM_THREADS ?= 1   # the checked outputs are stored with one thread (see start_notebook)
+# Where pip takes torch from when set, e.g. TORCH_INDEX_URL=https://download.pytorch.org/whl/cpu for the
+# CPU-only build; unset, torch comes from pip's default index like every other requirement (see README).
+TORCH_INDEX_URL ?=
+TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
+# the checked outputs are stored with one thread (see start_notebook)
+export TORCH_NUM_THREADS ?= 1
 
-.PHONY: book test unit notebooks site-tests chromium lab outputs clean
+.PHONY: book test unit notebooks chromium lab outputs clean
 
 $(READY): requirements.txt pyproject.toml
+	@[ -n "$(PYTHON)" ] || { echo "No Python 3.10 to 3.13 found (looked for python3.11, python3.12, python3.13," \
+	  "python3.10, python3). Install one, e.g. apt-get install python3.12 python3.12-venv, or name it:" \
+	  "make book PYTHON=/path/to/python3.x" >&2; exit 1; }
+	@$(PYTHON) -c '$(SUPPORTED_PYTHON)' || { echo "PYTHON=$(PYTHON) is not Python 3.10 to 3.13:" \
+	  "name another, e.g. make book PYTHON=python3.11" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --upgrade --quiet pip
+	$(if $(TORCH_INDEX_URL),$(BIN)/pip install --quiet --index-url $(TORCH_INDEX_URL) "$(TORCH_PIN)")
 	$(BIN)/pip install --quiet -r requirements.txt
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(READY)
@@ -24,11 +41,24 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-test: book chromium
-	$(BIN)/python -m pytest -q   # testpaths: tests/ and nbval on book/
+# The chapters run twice, on two CPU code paths, and both runs must reproduce the stored checks:
+# the book build executes them on this CPU's own kernels (tests/test_executed_checks.py compares
+# its outputs with the stored ones), then nbval executes them on ATen's generic kernels and MKL's
+# compatible path, the stand-in for another CPU (see GENERIC_CPU).
+GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
+test: book chromium
+	$(BIN)/python -m pytest -q                  # unit, site, browser tests and the build's checks
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q book   # nbval on the second CPU code path
+
+# nbval on both CPU code paths, without building the book (after `make outputs`).
+notebooks: $(READY)
+	$(BIN)/python -m pytest -q book
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q book
+
+# The quick tests: not those that need the built site, nor the launch test (it builds a fresh venv).
 unit: $(READY)
-	$(BIN)/python -m pytest tests -q -m "not site"
+	$(BIN)/python -m pytest tests -q -m "not site and not launch"
 
 # Open the chapters live in JupyterLab (installs it into the course's environment).
 lab: $(READY)
