@@ -10,7 +10,7 @@ from .inits import INITS, recurrent_matrix, rescale_to_radius, spectral_radius
 from .models import TanhRNN
 from .monitor import gradient_health
 from .plots import use_course_style
-from .tables import multiplier_table, tanh_derivative_table
+from .tables import multiplier_table, tanh_derivative_table, value_range
 from .timeline import MILESTONES, milestone_table, span_in_years, timeline_figure
 from .context_vectors import BANK_SENTENCES, cosine_matrix, word_similarities
 from .timing import sequential_bottleneck
@@ -55,7 +55,14 @@ def start_notebook(seed=1234):
     other numbers, and the chapters' checked outputs must come out the same on every build.
     """
     import torch
-    torch.set_num_threads(int(os.environ.get("TORCH_NUM_THREADS", "1")))
+    from .checks import check_int, check_seed
+    check_seed(seed)
+    threads = os.environ.get("TORCH_NUM_THREADS", "1")
+    try:
+        threads = int(threads)
+    except ValueError:
+        raise ValueError(f"$TORCH_NUM_THREADS must be an integer >= 1, got {threads!r}") from None
+    torch.set_num_threads(check_int("$TORCH_NUM_THREADS", threads, 1))
     seed_everything(seed)
     use_course_style()
     device = pick_device()

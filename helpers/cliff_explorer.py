@@ -8,6 +8,7 @@ that trains a new model on the reader's device and adds its curve to the figure.
 import plotly.graph_objects as go
 
 from .attention import SCORES
+from .checks import check_choice, check_device, check_seed
 from .explorers import DualExplorer
 from .plots import PALETTE, describe, value_slider
 from .seq2seq import TASKS
@@ -45,7 +46,9 @@ def _cliff_title(run):
 
 def static_cliff_figure(runs, results, active_hidden):
     """runs, results: {hidden_size: Seq2SeqRun / LengthAccuracy}; the slider picks the context size."""
+    _check_runs(runs, results)
     sizes = sorted(results)
+    check_choice("active_hidden", active_hidden, sizes)
     first = results[active_hidden]
     fig = go.Figure()
     fig.add_scatter(x=list(first.lengths), y=_percent(first.token_accuracy), name="tokens right",
@@ -74,7 +77,7 @@ class CliffWidget:
 
     def __init__(self, figure, lengths, device, seed=0):
         import ipywidgets as w
-        self.lengths, self.device, self.seed = lengths, device, seed
+        self.lengths, self.device, self.seed = lengths, check_device(device), check_seed(seed)
         self.controls = dict(
             hidden_size=w.Dropdown(options=(8, 16, 32, 64, 128, 256), value=64,
                                    description="context size (numbers)"),
@@ -120,43 +123,16 @@ class CliffWidget:
 
 def explore_cliff(runs, results, active_hidden=None, seed=0):
     """Explorer over the context sizes already trained; live, the reader trains more."""
-    if not results or set(runs) != set(results):
-        raise ValueError("runs and results must be non-empty dicts over the same context sizes")
+    _check_runs(runs, results)
+    check_seed(seed)
     active_hidden = active_hidden or sorted(results)[len(results) // 2]
+    check_choice("active_hidden", active_hidden, sorted(results))
     figure = static_cliff_figure(runs, results, active_hidden)
     lengths = results[active_hidden].lengths
     device = next(runs[active_hidden].model.parameters()).device
     return DualExplorer(figure, lambda: CliffWidget(figure, lengths, device, seed))
 
 
-# The syllabus's BLEU-by-length figures (approximate; see chapter 1.6 for where the trend is reported).
-REPORTED_BLEU = (("5–10", 35, 40), ("15–20", 28, 32), ("25–30", 20, 25), ("40+", 0, 15))
-
-
-def reported_beside_measured(results, labels):
-    """Left: the reported BLEU ranges by sentence length. Right: measured token accuracy by length."""
-    from plotly.subplots import make_subplots
-    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12, subplot_titles=(
-        "Reported: BLEU by sentence length (approx.)", "Measured here: copy task, no attention"))
-    fig.add_bar(x=[b for b, _, _ in REPORTED_BLEU], y=[hi - lo for _, lo, hi in REPORTED_BLEU],
-                base=[lo for _, lo, _ in REPORTED_BLEU], marker_color=PALETTE[4], showlegend=False,
-                textposition="outside",
-                text=[f"{lo}–{hi}" if lo else f"< {hi}" for _, lo, hi in REPORTED_BLEU],
-                hovertemplate="%{x} words: BLEU %{text}<extra></extra>", row=1, col=1)
-    for (key, result), color in zip(results.items(), PALETTE):
-        fig.add_scatter(x=list(result.lengths), y=_percent(result.token_accuracy), name=labels[key],
-                        mode="lines", line=dict(color=color), row=1, col=2)
-    fig.update_xaxes(title="sentence length (words)", row=1, col=1)
-    fig.update_yaxes(title="BLEU", range=[0, 45], row=1, col=1)
-    fig.update_xaxes(title="source length (symbols)", row=1, col=2)
-    fig.update_yaxes(title="tokens right (%)", range=[0, 102], row=1, col=2)
-    fig.update_layout(height=440, legend=dict(orientation="h", x=0.55, y=-0.2, yanchor="top"),
-                      margin=dict(b=120))
-    return describe(fig, caption=(
-        "Left: the BLEU ranges by sentence length that the syllabus gives for encoder-decoder translation "
-        "without attention (approximate values, not read from a published table). Right: this chapter's "
-        "measured token accuracy against source length for each context size. Different tasks and "
-        "measures; the same shape: quality falls as the source grows."),
-        alt=("Two panels. Left, floating bars of BLEU for four sentence-length bins, falling from 35–40 to "
-             "below 15. Right, line chart of token accuracy against source length for several context sizes, "
-             "each falling as length grows."))
+def _check_runs(runs, results):
+    if not results or set(runs) != set(results):
+        raise ValueError("runs and results must be non-empty dicts over the same context sizes")

@@ -13,7 +13,7 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 
-from .checks import check_choice, check_float, check_int
+from .checks import check_choice, check_float, check_generator, check_int, check_seed, check_values
 from .training import CELLS, SequenceModel
 
 NUM_DISTRACTORS = 4   # distinct distractor symbols
@@ -28,6 +28,7 @@ def recall_task(n, distance, num_symbols=4, generator=None):
     n = check_int("n", n, 1)
     distance = check_int("distance", distance, 0)
     num_symbols = check_int("num_symbols", num_symbols, 2)
+    check_generator(generator)
     size = num_symbols + NUM_DISTRACTORS + 1
     targets = torch.randint(0, num_symbols, (n,), generator=generator)
     noise = num_symbols + torch.randint(0, NUM_DISTRACTORS, (distance, n), generator=generator)
@@ -69,18 +70,9 @@ def train_recall(cell, max_distance=100, hidden_size=32, steps=600, batch=32, lr
     learned carries.
     """
     import time
-    check_choice("cell", cell, tuple(CELLS))
-    max_distance = check_int("max_distance", max_distance, 1)
-    steps = check_int("steps", steps, 1)
-    batch = check_int("batch", batch, 1)
-    hidden_size = check_int("hidden_size", hidden_size, 1)
-    lr = check_float("lr", lr, low=0.0, low_inclusive=False)
-    distances = tuple(check_int("distance", d, 0) for d in distances)
-    if forget_bias is not None:
-        if cell == "rnn":
-            raise ValueError("forget_bias applies to a gated cell (lstm: forget gate, gru: update gate), got cell='rnn'")
-        forget_bias = check_float("forget_bias", forget_bias)
-    g = torch.Generator().manual_seed(check_int("seed", seed, 0, 2**32 - 1))
+    max_distance, hidden_size, steps, batch, lr, num_symbols, forget_bias, distances, seed = _check_recall_arguments(
+        cell, max_distance, hidden_size, steps, batch, lr, num_symbols, forget_bias, distances, seed)
+    g = torch.Generator().manual_seed(seed)
     torch.manual_seed(seed)
     model = SequenceModel(cell, input_size_for(num_symbols), hidden_size, num_symbols)
     if forget_bias is not None:
@@ -104,6 +96,24 @@ def train_recall(cell, max_distance=100, hidden_size=32, steps=600, batch=32, lr
     return RecallRun(cell, max_distance, distances, accuracy, losses, elapsed, model)
 
 
+def _check_recall_arguments(cell, max_distance, hidden_size, steps, batch, lr, num_symbols, forget_bias, distances,
+                            seed, progress=True):
+    """train_recall's arguments, checked, in its order after `cell`."""
+    check_choice("cell", cell, tuple(CELLS))
+    max_distance = check_int("max_distance", max_distance, 1)
+    steps = check_int("steps", steps, 1)
+    batch = check_int("batch", batch, 1)
+    hidden_size = check_int("hidden_size", hidden_size, 1)
+    lr = check_float("lr", lr, low=0.0, low_inclusive=False)
+    num_symbols = check_int("num_symbols", num_symbols, 2)
+    distances = check_values("distances", distances, lambda d: check_int("distance", d, 0), allow_empty=True)
+    if forget_bias is not None:
+        if cell == "rnn":
+            raise ValueError("forget_bias applies to a gated cell (lstm: forget gate, gru: update gate), got cell='rnn'")
+        forget_bias = check_float("forget_bias", forget_bias)
+    return max_distance, hidden_size, steps, batch, lr, num_symbols, forget_bias, distances, check_seed(seed)
+
+
 @torch.no_grad()
 def recall_accuracy(model, distance, num_symbols=4, generator=None, n=500):
     """Share of n fresh sequences whose first symbol the model names at the query step."""
@@ -113,6 +123,12 @@ def recall_accuracy(model, distance, num_symbols=4, generator=None, n=500):
 
 def recall_sweep(cells=("rnn", "lstm", "gru"), progress=True, **kwargs):
     """train_recall for every cell, same data and seed: {cell: RecallRun}."""
+    import inspect
+    cells = check_values("cells", cells, lambda c: check_choice("cell", c, tuple(CELLS)))
+    for cell in cells:   # every run's arguments, before the first run trains
+        arguments = inspect.signature(train_recall).bind(cell, progress=progress, **kwargs)
+        arguments.apply_defaults()
+        _check_recall_arguments(**arguments.arguments)
     return {cell: train_recall(cell, progress=progress, **kwargs) for cell in cells}
 
 
@@ -125,3 +141,28 @@ def effective_context(run, threshold=0.9):
             break
         reach = d
     return reach
+
+
+@torch.no_grad()
+def recall_confusion(model, distance, num_symbols=4, seed=0, n=2000):
+    """counts[true, answered] over n fresh sequences at one distance.
+
+    A run can score below chance and still hold information: if its answers are a consistent
+    relabelling of the truth (every 0 answered as 3, say), the symbol survived in the state and
+    only the read-out, fitted at other distances, maps it to the wrong name.
+    """
+    distance = check_int("distance", distance, 0)
+    n = check_int("n", n, 1)
+    x, y = recall_task(n, distance, num_symbols, torch.Generator().manual_seed(check_seed(seed)))
+    answers = model(x)[0][-1].argmax(-1)
+    counts = np.zeros((num_symbols, num_symbols), dtype=int)
+    np.add.at(counts, (y.numpy(), answers.numpy()), 1)
+    return counts
+
+
+def best_relabelled_accuracy(counts):
+    """Accuracy of the best one-to-one renaming of the answers: what the state still tells apart."""
+    from itertools import permutations
+    k = len(counts)
+    best = max(sum(counts[i, p[i]] for i in range(k)) for p in permutations(range(k)))
+    return best / counts.sum()

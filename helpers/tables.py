@@ -25,6 +25,18 @@ class Table:
         return "\n".join(lines + ["| " + " | ".join(r) + " |" for r in body])
 
 
+def value_range(values, fmt="{}"):
+    """'low to high' of values formatted with fmt, or the one value when they print alike.
+
+    The prose quotes results over several seeds this way, so a sentence states their spread.
+    """
+    values = list(values)
+    if not values:
+        raise ValueError("values must hold at least one number")
+    low, high = fmt.format(min(values)), fmt.format(max(values))
+    return low if low == high else f"{low} to {high}"
+
+
 def tanh_derivative_table(activations=(0.99, 0.80, 0.20)):
     """tanh'(x) at the pre-activation x whose tanh is each given value, by autograd.
 

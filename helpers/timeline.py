@@ -67,7 +67,7 @@ def check_milestones(milestones):
 
 
 def span_in_years(milestones=MILESTONES):
-    """Years from the first milestone to the last (1997 -> 2017 is the syllabus's "20 years")."""
+    """Years from the first milestone to the last (1997 -> 2017: the "20 years" of the introduction)."""
     milestones = check_milestones(milestones)
     return milestones[-1].year - milestones[0].year
 

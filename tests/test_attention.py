@@ -73,11 +73,11 @@ def test_concat_score_is_the_additive_score_with_stacked_weights():
         assert torch.allclose(concat(q, k), additive(q, k), atol=1e-6)
 
 
-def test_syllabus_alignment_example_softmax():
+def test_worked_alignment_example_softmax():
     weights = torch.softmax(torch.tensor([2.1, 0.2, 0.1]), dim=0)
     by_hand = [math.exp(s) / sum(math.exp(t) for t in (2.1, 0.2, 0.1)) for s in (2.1, 0.2, 0.1)]
     assert torch.allclose(weights, torch.tensor(by_hand))
-    assert round(weights[0].item(), 2) == 0.78          # the syllabus's 0.82 is not this softmax
+    assert round(weights[0].item(), 2) == 0.78          # the often-quoted 0.82 is not this softmax
 
 
 def test_local_window_is_zero_outside_and_gaussian_inside():

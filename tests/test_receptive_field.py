@@ -37,7 +37,7 @@ def test_the_stack_is_causal_and_keeps_the_length():
 
 
 def test_layers_needed_is_the_smallest_sufficient_depth():
-    assert layers_needed(512, 2) == 9               # the syllabus's "~9 layers for 512 tokens" (k = 2)
+    assert layers_needed(512, 2) == 9               # the common "~9 layers for 512 tokens" (k = 2)
     assert layers_needed(512, 3) == 9               # k = 3 with 8 layers sees 511 tokens: one short
     assert receptive_field(8, 3) == 511
     assert layers_needed(512, 2, dilated=False) == 511

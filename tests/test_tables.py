@@ -64,3 +64,12 @@ def test_table_renders_as_aligned_text_and_markdown():
     assert markdown[0] == "| a | long header |"
     assert set(markdown[1]) <= set("|-") and markdown[1].count("|") == 3
     assert markdown[2:] == ["| 1 | 2 |", "| 333 | 4 |"]
+
+
+def test_value_range_states_the_spread_or_the_one_value():
+    from helpers.tables import value_range
+    assert value_range([0.31, 0.17, 0.2], "{:.0%}") == "17% to 31%"
+    assert value_range([1.0, 0.999], "{:.0%}") == "100%"      # they print alike
+    assert value_range([4, 2, 3]) == "2 to 4"
+    with pytest.raises(ValueError, match="values"):
+        value_range([])

@@ -11,7 +11,7 @@ EXPECTED = [("LSTM", 1997, "Hochreiter"), ("Seq2Seq", 2014, "Sutskever"), ("GRU"
             ("Transformer", 2017, "Vaswani")]
 
 
-def test_six_milestones_in_the_syllabus_order_with_checked_years_and_authors():
+def test_six_milestones_in_order_with_checked_years_and_authors():
     assert [(m.name, m.year) for m in MILESTONES] == [(n, y) for n, y, _ in EXPECTED]
     for m, (_, _, author) in zip(MILESTONES, EXPECTED):
         assert m.authors.startswith(author)
