@@ -1,9 +1,10 @@
 """Two builds of the book, the same glued numbers: compare the values every chapter glued into its prose.
 
 Usage: python tests/compare_builds.py BUILD_A BUILD_B
-where each BUILD is a book's `_build` folder (or its `jupyter_execute/book`). Every value passed to
-`helpers.glue` is read back from the executed notebooks. Wall-clock measurements differ from run to
-run by nature: their names match TIMED below and are listed apart, not counted as differences.
+where each BUILD is a book's `_build` folder, with the chapters it was built from in book/ beside it.
+Every value the pages show through a `{glue:text}` role is read back from the built HTML.
+Wall-clock measurements differ from run to run by nature: their names match TIMED below and are
+listed apart, not counted as differences.
 Exits 1 when any other glued value differs, or when a value is missing from one build.
 """
 import re
@@ -13,29 +14,36 @@ from pathlib import Path
 import nbformat
 
 # glue names whose values are timings, or read off timings (a ranking, a speed-up, a fraction of peak)
-TIMED = re.compile(r"(^time_|^step_ms_|_ms(_|$)|^bottleneck_(?!device|longest|shortest|length_growth|flop)|"
-                   r"^recall_ms_|^gru_verdict$|^slowest_|^growth_|^score_time|^tp_|^throughput_|"
-                   r"seconds|speed|peak|utilis|achieved|per_second|_us_|_us$)")
+TIMED = re.compile(r"(^time_|^step_ms_|_ms(_|$)|_us(_|$)|us_per_step|^recall_ms_|^gru_verdict$|slowest|growth|"
+                   r"_vs_|comparison|lead|^st_led_|hours|^cost_ratio_|additive_concat|^cost_order$|"
+                   r"^cost_dot_verdict$|^cost_precision$|^cost_noise|ranking|fastest|peak|speed|per_second)")
+
+
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
+PASTED = re.compile(r'class="pasted-text">([^<]*)')
 
 
 def glued_values(build):
-    """{(chapter, name): text} of every glued value in a build's executed chapters."""
-    folder = Path(build)
-    if (folder / "jupyter_execute" / "book").is_dir():
-        folder = folder / "jupyter_execute" / "book"
+    """{(chapter, n, name): text} of every glued number the pages show, in reading order.
+
+    The executed notebooks a build keeps drop the glue outputs, so the values are read where the
+    reader reads them: the n-th `{glue:text}` role of a chapter's markdown (beside the build, in
+    book/) is the n-th pasted value of its page.
+    """
+    build = Path(build)
     values = {}
-    for path in sorted(folder.glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        for cell in nb.cells:
-            for output in cell.get("outputs", []):
-                name = output.get("metadata", {}).get("scrapbook", {}).get("name")
-                if name is None:
-                    continue
-                data = output.get("data", {})
-                text = next((v for k, v in data.items() if k.endswith("text/plain")), None)
-                values[path.stem, name] = text
+    for source in sorted((build.parent / "book").glob("*.ipynb")):
+        nb = nbformat.read(source, as_version=4)
+        names = GLUE_ROLE.findall("\n".join(c.source for c in nb.cells if c.cell_type == "markdown"))
+        page = build / "html" / "book" / f"{source.stem}.html"
+        shown = PASTED.findall(page.read_text(encoding="utf-8"))
+        if len(names) != len(shown):
+            raise SystemExit(f"{page}: {len(shown)} glued values shown, {len(names)} roles in {source}: "
+                             "is this the build of that source?")
+        for n, (name, text) in enumerate(zip(names, shown)):
+            values[source.stem, n, name.split("::")[-1].split(":")[0]] = text.strip()
     if not values:
-        raise SystemExit(f"{build}: no executed chapters with glued values found")
+        raise SystemExit(f"{build}: no glued values found")
     return values
 
 
@@ -45,14 +53,14 @@ def main(first, second):
     for key in sorted(set(a) | set(b)):
         if a.get(key) == b.get(key):
             continue
-        (timed if TIMED.search(key[1]) else differ).append(key)
+        (timed if TIMED.search(key[2]) else differ).append(key)
     same = len(set(a) & set(b)) - len(timed) - len(differ)
     print(f"{len(a)} and {len(b)} glued values; {same} identical, {len(timed)} timings differ "
           f"(expected), {len(differ)} other values differ")
-    for chapter, name in timed:
-        print(f"  timing  {chapter}::{name}: {a.get((chapter, name))} | {b.get((chapter, name))}")
-    for chapter, name in differ:
-        print(f"  DIFFERS {chapter}::{name}: {a.get((chapter, name))} | {b.get((chapter, name))}")
+    for key in timed:
+        print(f"  timing  {key[0]}::{key[2]}: {a.get(key)} | {b.get(key)}")
+    for key in differ:
+        print(f"  DIFFERS {key[0]}::{key[2]}: {a.get(key)} | {b.get(key)}")
     return 1 if differ else 0
 
 
