@@ -129,13 +129,25 @@ def accuracy_table(runs, results, shown_lengths, threshold=0.5, labels=None):
     return Table(columns, tuple(rows))
 
 
-def position_accuracy(run, length, n=200, seed=2):
-    """Share of n fresh sources of one length whose i-th output symbol is right, for each i."""
+def position_accuracy(run, length, n=200, seed=2, teacher_forcing=False):
+    """Share of n fresh sources of one length whose i-th output symbol is right, for each i.
+
+    Greedy decoding (the default) feeds the model its own guesses, so one mistake can cause the
+    next. With teacher_forcing=True every step is fed the true previous symbol instead: what stays
+    wrong then is what the context vector did not carry, not a mistake passed along.
+    """
     length = check_int("length", length, 1, 1000)
     n = check_int("n", n, 1)
     seed = check_seed(seed)
+    if not isinstance(teacher_forcing, bool):
+        raise ValueError(f"teacher_forcing must be True or False, got {teacher_forcing!r}")
     model = run.model
     data = make_batch(n, length, length, run.task, model.vocab_size,
                       torch.Generator().manual_seed(seed)).to(next(model.parameters()).device)
-    guess, _ = model.generate(data.source, data.source_lengths, length)
+    if teacher_forcing:
+        with torch.no_grad():
+            logits, _ = model(data.source, data.source_lengths, data.decoder_input)
+        guess = logits.argmax(-1)[:, :length]
+    else:
+        guess, _ = model.generate(data.source, data.source_lengths, length)
     return (guess == data.target[:, :length]).float().mean(0).cpu().numpy()

@@ -121,3 +121,15 @@ def test_position_accuracy_has_one_value_per_output_symbol():
     assert per_position.shape == (4,) and per_position.min() > 0.8
     with pytest.raises(ValueError, match="length"):
         position_accuracy(run, -3)
+
+
+def test_teacher_forcing_and_greedy_agree_on_the_first_symbol_only_by_construction():
+    """Both feed BOS at step 1, so the first symbol's accuracy is identical; later steps may differ."""
+    from helpers.seq2seq_training import position_accuracy
+    run = train_seq2seq(16, None, min_len=1, max_len=8, steps=60, batch=32, progress=False, seed=0)
+    greedy = position_accuracy(run, 8, n=200, seed=3)
+    forced = position_accuracy(run, 8, n=200, seed=3, teacher_forcing=True)
+    assert greedy.shape == forced.shape == (8,)
+    assert greedy[0] == forced[0]
+    with pytest.raises(ValueError, match="^teacher_forcing"):
+        position_accuracy(run, 8, teacher_forcing="yes")
