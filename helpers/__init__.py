@@ -13,7 +13,7 @@ from .plots import use_course_style
 from .tables import multiplier_table, tanh_derivative_table, value_range
 from .timeline import MILESTONES, milestone_table, span_in_years, timeline_figure
 from .context_vectors import BANK_SENTENCES, cosine_matrix, word_similarities
-from .timing import sequential_bottleneck
+from .bottleneck import sequential_bottleneck
 from .sequence_figures import bottleneck_figure, similarity_heatmaps, unrolled_rnn_figure
 
 from . import birnn, costs, gated, gated_flow, long_range
