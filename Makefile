@@ -60,10 +60,11 @@ notebooks: $(READY)
 unit: $(READY)
 	$(BIN)/python -m pytest tests -q -m "not site and not launch"
 
-# Open the chapters live in JupyterLab (installs it into the course's environment).
+# Open the chapters live in JupyterLab (installs it into the course's environment). The reader's
+# kernels get all cores: the one-thread default above is for the build and the tests only.
 lab: $(READY)
 	$(BIN)/pip install --quiet jupyterlab==4.4.10
-	$(BIN)/jupyter lab book/
+	$(if $(filter file,$(origin TORCH_NUM_THREADS)),env -u TORCH_NUM_THREADS) $(BIN)/jupyter lab book/
 
 # Re-execute the chapters and keep only the outputs that nbval checks (run after editing a chapter).
 outputs: $(READY)

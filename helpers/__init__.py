@@ -50,19 +50,20 @@ def glue(name, value, display=False):
 def start_notebook(seed=1234):
     """The ritual at the top of every chapter: seed, plot style, and a line saying the device.
 
-    PyTorch runs on one CPU thread unless $TORCH_NUM_THREADS says otherwise: the order of a
-    multi-threaded sum depends on the thread count, so training on another number of threads gives
-    other numbers, and the chapters' checked outputs must come out the same on every build.
+    A reader gets every core PyTorch would use. The book's build and its tests set
+    $TORCH_NUM_THREADS=1, and then PyTorch runs on that many threads: the order of a multi-threaded
+    sum depends on the thread count, so the checked outputs are stored and compared on one thread.
     """
     import torch
     from .checks import check_int, check_seed
     check_seed(seed)
-    threads = os.environ.get("TORCH_NUM_THREADS", "1")
-    try:
-        threads = int(threads)
-    except ValueError:
-        raise ValueError(f"$TORCH_NUM_THREADS must be an integer >= 1, got {threads!r}") from None
-    torch.set_num_threads(check_int("$TORCH_NUM_THREADS", threads, 1))
+    threads = os.environ.get("TORCH_NUM_THREADS")
+    if threads is not None:
+        try:
+            threads = int(threads)
+        except ValueError:
+            raise ValueError(f"$TORCH_NUM_THREADS must be an integer >= 1, got {threads!r}") from None
+        torch.set_num_threads(check_int("$TORCH_NUM_THREADS", threads, 1))
     seed_everything(seed)
     use_course_style()
     device = pick_device()

@@ -418,6 +418,20 @@ def test_a_bad_thread_count_is_named(monkeypatch, no_work):
             helpers.start_notebook()
 
 
+def test_a_reader_keeps_every_core_and_the_build_gets_its_thread_count(monkeypatch):
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(2)
+        monkeypatch.delenv("TORCH_NUM_THREADS", raising=False)
+        helpers.start_notebook()
+        assert torch.get_num_threads() == 2, "with no $TORCH_NUM_THREADS the reader's threads are left alone"
+        monkeypatch.setenv("TORCH_NUM_THREADS", "1")
+        helpers.start_notebook()
+        assert torch.get_num_threads() == 1
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_clipping_experiment_checks_every_threshold_before_the_first_run(monkeypatch):
     """The issue's case: a bad second max_norm used to be found after the first run had trained."""
     built = []

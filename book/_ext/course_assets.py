@@ -8,6 +8,8 @@
 - The kernels that execute the chapters inherit COURSE_SITE_BUILD=1, which tells explorers to
   emit only their static figure: a live widget's saved state would embed plotly's widget bundle
   (about 5 MB) in the page and show nothing without a kernel.
+- They also inherit TORCH_NUM_THREADS=1 unless it is set: the checked outputs are stored on one
+  thread (see helpers.start_notebook), and a reader's own kernel keeps all its cores.
 - Jupyter Book 1 always loads sphinx-thebe, whose page script is added twice and throws
   "Identifier 'THEBE_JS_URL' has already been declared". The course does not use thebe, so its
   hooks are removed.
@@ -38,6 +40,7 @@ def drop_thebe(app, config):
 
 def setup(app):
     os.environ[SITE_BUILD_ENV] = "1"
+    os.environ.setdefault("TORCH_NUM_THREADS", "1")
     app.config.html_static_path.append(str(Path(__file__).resolve().parents[1] / "_static"))
     app.add_css_file("course.css")
     app.add_js_file("course.js")    # redraws figures inside dropdowns when they open
