@@ -12,6 +12,7 @@ from .checks import check_values
 from .explorers import DualExplorer
 from .plots import describe, value_slider
 from .seq2seq import EOS, FIRST_SYMBOL, encode_symbols
+from .widget_faces import widget_bundle
 
 
 def token_text(token):
@@ -122,7 +123,7 @@ class AttentionWidget:
                                        _axes_update(source_labels, output_labels).items()})
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_attention(runs, examples):

@@ -9,6 +9,7 @@ from .checks import check_int
 from .explorers import DualExplorer
 from .plots import PALETTE, value_slider
 from .speed_figures import series, series_update, speed_figure
+from .widget_faces import widget_bundle
 
 HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
 
@@ -97,7 +98,7 @@ class BottleneckWidget:
             self.figure.layout.title.text = _title(timings)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_bottleneck(timings, hidden_sizes=(16, 256), seed=0):

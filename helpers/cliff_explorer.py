@@ -13,6 +13,7 @@ from .explorers import DualExplorer
 from .plots import PALETTE, describe, value_slider
 from .seq2seq import TASKS
 from .seq2seq_training import accuracy_by_length, train_seq2seq
+from .widget_faces import widget_bundle
 
 MAX_LIVE_CURVES = 8
 
@@ -25,7 +26,9 @@ def accuracy_axes(fig, lengths):
     """The axes every accuracy-by-length figure of chapters 1.6 and 1.7 shares."""
     fig.update_xaxes(title="source length (symbols)", range=[0.5, max(lengths) + 0.5])
     fig.update_yaxes(title="accuracy (%)", range=[0, 102], ticksuffix="%")
-    fig.update_layout(height=460, legend=dict(orientation="h", x=0, y=1.02, yanchor="bottom"))
+    # the legend goes under the x axis: above the plot it ran into a long title at the site's width
+    fig.update_layout(height=500, margin=dict(t=70, b=130),
+                      legend=dict(orientation="h", x=0, y=-0.2, yanchor="top"))
     return fig
 
 
@@ -118,7 +121,7 @@ class CliffWidget:
         return result
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_cliff(runs, results, active_hidden=None, seed=0):

@@ -15,6 +15,7 @@ from .drills import first_input_influence, two_layer_rnn
 from .explorers import DualExplorer
 from .inits import recurrent_matrix, rescale_to_radius
 from .plots import PALETTE, describe, value_slider
+from .widget_faces import widget_bundle
 
 STATIC_RADII = tuple(float(r) for r in np.round(np.arange(0.5, 1.5001, 0.1), 2))
 INPUT_SIZE, HIDDEN_SIZE = 8, 32
@@ -129,7 +130,7 @@ class DecayWidget:
             self.figure.layout.title.text = f"How much of x₁ each layer holds (orthogonal W_hh at ρ = {radius:.2f})"
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_first_input_decay(rnn_fn=two_layer_rnn, seq_len=40, seed=0):

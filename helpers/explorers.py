@@ -19,6 +19,7 @@ from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
 from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, value_slider
+from .widget_faces import widget_bundle
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
 STATIC_LENGTHS = (20, 100, 1000)
@@ -171,7 +172,7 @@ class GradientFlowWidget:
             gradient_axes(self.figure, flow.dtype)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_gradient_flow(seed=0, device=None):

@@ -15,6 +15,7 @@ from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
 from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, value_slider
+from .widget_faces import widget_bundle
 
 STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
 STATIC_LENGTHS = (20, 100, 1000)
@@ -119,7 +120,7 @@ class GatedFlowWidget:
                                              f"gate bias {flow.biases[0]:g}, on {self.device})")
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_gated_flow(seed=1234, device=None):

@@ -17,6 +17,7 @@ import torch
 from .attention import local_window_weights
 from .checks import check_int, check_seed, check_values
 from .plots import PALETTE, describe, value_slider
+from .widget_faces import widget_bundle
 
 
 def predicted_position(decoder_state, W_p, v_p, src_len):
@@ -141,7 +142,7 @@ class LocalAttentionWidget:
             self.figure.layout.yaxis.range = layout["yaxis.range"]
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_local_attention(src_len=40, half_width=4, hidden_size=16, seed=0):

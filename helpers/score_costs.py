@@ -26,6 +26,7 @@ from .explorers import DualExplorer
 from .plots import PALETTE, describe, value_slider
 from .tables import Table
 from .timing import Comparison, compare, describe_comparison, format_ratio, round_sig, seeded, time_calls
+from .widget_faces import widget_bundle
 
 MAX_SIZE = 1 << 20
 NAIVE_PER_PAIR = {"additive": "O(d·d_a)", "dot": "O(d)", "general": "O(d²)", "concat": "O(d·d_a)"}
@@ -310,7 +311,7 @@ class ScoreTimeWidget:
             self.figure.layout.title.text = timing_title(timings)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_score_times(timings, hidden_sizes=STATIC_HIDDEN, seed=0, measured=None):

@@ -11,6 +11,7 @@ from .explorers import DualExplorer
 from .plots import PALETTE, value_slider
 from .speed_figures import series, series_update, speed_figure
 from .throughput import MODES, measure_throughput
+from .widget_faces import widget_bundle
 
 WIDTH_CHOICES = (32, 64, 128, 256, 512)
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32)
@@ -110,7 +111,7 @@ class ThroughputWidget:
             self.figure.layout.title.text = _title(result)
 
     def _repr_mimebundle_(self, **kwargs):
-        return self.view._repr_mimebundle_(**kwargs)
+        return widget_bundle(self.view)
 
 
 def explore_throughput(runs, active=None, seed=0):

@@ -221,3 +221,15 @@ def test_static_figure_draws_a_float64_underflow_below_every_real_gradient():
     floor = LIMITS["float64"][0]
     real = y[y != floor]
     assert (y == floor).any() and real.min() > floor
+
+
+def test_widget_bundle_shows_a_view_under_ipywidgets_8_and_7():
+    import ipywidgets as w
+    from helpers.widget_faces import widget_bundle
+    view = w.VBox([w.IntSlider()])
+    assert widget_bundle(view)["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
+
+    class Version7Widget:            # ipywidgets 7: _ipython_display_, no _repr_mimebundle_
+        model_id = "abc123"
+    shown = widget_bundle(Version7Widget())["application/vnd.jupyter.widget-view+json"]
+    assert shown == {"version_major": 2, "version_minor": 0, "model_id": "abc123"}
