@@ -42,7 +42,7 @@ def main():
             print(f"{device:6} hidden {hidden:4d}: " + "; ".join(f"{c} {format_ms(t[c])}" for c in CELLS))
             print(f"{'':6} {'':11}  {describe_comparison('the GRU', 'the LSTM', compare(t['gru'], t['lstm']))}")
 
-    print(f"\n(c) chapter 1.5: one forward pass, width 64, batch 8; counted (exact, every machine)")
+    print("\n(c) chapter 1.5: one forward pass, width 64, batch 8; counted (exact, every machine)")
     print(work_table(COST_LENGTHS, d_model=64, batch=8))
     for device in devices:
         costs = measure_costs(COST_LENGTHS, d_model=64, batch=8, repeats=REPEATS, device=device)

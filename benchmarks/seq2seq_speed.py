@@ -54,7 +54,7 @@ def main():
         for hidden in (32, 64, 128):
             t = time_calls({a: update_step(hidden, a, device) for a in ATTENTION}, REPEATS, warmup=3, device=device)
             print(f"context {hidden:3d}: " + "; ".join(f"{a or 'none'} {format_ms(t[a])}" for a in ATTENTION))
-            print(f"   (b) 800 updates: " + ", ".join(f"{a or 'none'} {800 * t[a].median:.0f} s" for a in ATTENTION))
+            print("   (b) 800 updates: " + ", ".join(f"{a or 'none'} {800 * t[a].median:.0f} s" for a in ATTENTION))
         kinds = (None, "dot", "additive")
         t = time_calls({a: decode_call(64, a, device) for a in kinds}, 5, warmup=1, device=device)
         print(f"\n(c) greedy decode of 200 sources of length 24, context 64 (device {device}, 5 interleaved rounds)")

@@ -7,7 +7,6 @@ FigureWidget that recomputes helpers.gated_flow for any bias, length and hidden 
 """
 import math
 
-import numpy as np
 import plotly.graph_objects as go
 
 from .checks import check_choice, check_device, check_float, check_int, check_seed

@@ -1,7 +1,6 @@
 """Drill 1's explorer: the slider moves the orthogonal curves only, and they are the drill's measure."""
 import numpy as np
 import pytest
-import torch
 
 from helpers.decay_explorer import (STATIC_RADII, DecayWidget, decay_networks, explore_first_input_decay,
                                     static_decay_figure)
