@@ -17,7 +17,7 @@ TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
 # the checked outputs are stored with one thread (see start_notebook)
 export TORCH_NUM_THREADS ?= 1
 
-.PHONY: book test unit notebooks chromium lab outputs clean
+.PHONY: book test unit notebooks live chromium lab outputs clean
 
 $(READY): requirements.txt pyproject.toml
 	@[ -n "$(PYTHON)" ] || { echo "No Python 3.10 to 3.13 found (looked for python3.11, python3.12, python3.13," \
@@ -48,7 +48,8 @@ chromium:
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test: book chromium
-	$(BIN)/python -m pytest -q                  # unit, site, browser tests and the build's checks
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q -m "not live"    # unit, site, browser and launch tests, the build's checks
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book   # nbval on the second CPU code path
 
 # nbval on both CPU code paths, without building the book (after `make outputs`).
@@ -56,14 +57,18 @@ notebooks: $(READY)
 	$(BIN)/python -m pytest -q book
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book
 
-# The quick tests: not those that need the built site, nor the launch test (it builds a fresh venv).
+# The quick tests: not those that need the built site, the launch tests (they build fresh venvs) or the
+# live test (every chapter in JupyterLab).
 unit: $(READY)
-	$(BIN)/python -m pytest tests -q -m "not site and not launch"
+	$(BIN)/python -m pytest tests -q -m "not site and not launch and not live"
 
-# Open the chapters live in JupyterLab (installs it into the course's environment). The reader's
+# Every chapter in JupyterLab in headless Chromium: Run All, then a control of every explorer moves.
+live: $(READY) chromium
+	$(BIN)/python -m pytest -q -s -m live tests
+
+# Open the chapters live in JupyterLab (requirements.txt pins it). The reader's
 # kernels get all cores: the one-thread default above is for the build and the tests only.
 lab: $(READY)
-	$(BIN)/pip install --quiet jupyterlab==4.4.10
 	$(if $(filter file,$(origin TORCH_NUM_THREADS)),env -u TORCH_NUM_THREADS) $(BIN)/jupyter lab book/
 
 # Re-execute the chapters and keep only the outputs that nbval checks (run after editing a chapter).

@@ -27,6 +27,7 @@ from . import score_costs, seq2seq, seq2seq_training, throughput
 from .attention_explorer import explore_attention
 from .cliff_explorer import explore_cliff
 from .decay_explorer import explore_first_input_decay
+from .flow_diagrams import attention_flow_diagram, bottleneck_diagram
 from .local_attention import explore_local_attention, local_attention_figure
 from .memory_addressing import content_read, content_weights
 from .receptive_field import layers_needed, layers_table, measured_receptive_field, receptive_field_figure

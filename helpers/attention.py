@@ -13,6 +13,8 @@ weighted sum of the values (here the encoder states again) is the context vector
 score is the additive score with W = [W_q  W_k] written as one matrix; the two papers differ in
 which decoder state asks the question (Bahdanau: the previous one, Luong: the current one), not in
 the arithmetic.
+
+Used in: 1.7.
 """
 import torch
 from torch import nn
@@ -43,16 +45,36 @@ class AttentionScore(nn.Module):
     def forward(self, queries, keys):
         _check_states(queries, keys, self.hidden_size)
         if self.kind == "dot":
-            return queries @ keys.transpose(1, 2)
+            return dot_score(queries, keys)
         if self.kind == "general":
-            return queries @ self.W(keys).transpose(1, 2)
+            return general_score(queries, keys, self.W)
         if self.kind == "additive":
-            q, k = self.W_query(queries), self.W_key(keys)          # projected once per position
-        else:
-            W_q, W_k = self.W.weight.split(self.hidden_size, dim=1)  # W [q; k] = W_q q + W_k k
-            q, k = queries @ W_q.T, keys @ W_k.T
-        # (batch, tgt, 1, a) + (batch, 1, src, a): every query meets every key
-        return self.v(torch.tanh(q.unsqueeze(2) + k.unsqueeze(1))).squeeze(-1)
+            return additive_score(queries, keys, self.W_query, self.W_key, self.v)
+        return concat_score(queries, keys, self.W, self.v)
+
+
+def additive_score(queries, keys, W_query, W_key, v):
+    """Bahdanau: e_ij = v^T tanh(W_query s_i + W_key h_j), every i and j."""
+    q, k = W_query(queries), W_key(keys)    # once per position, not per pair
+    # (batch, tgt, 1, a) + (batch, 1, src, a): every query meets every key
+    return v(torch.tanh(q.unsqueeze(2) + k.unsqueeze(1))).squeeze(-1)
+
+
+def dot_score(queries, keys):
+    """Luong's dot: s_i^T h_j for every pair, one matrix product S H^T."""
+    return queries @ keys.transpose(1, 2)
+
+
+def general_score(queries, keys, W):
+    """Luong's general: s_i^T W h_j; W is applied once per key."""
+    return queries @ W(keys).transpose(1, 2)
+
+
+def concat_score(queries, keys, W, v):
+    """Luong's concat: v^T tanh(W [s_i; h_j]) = v^T tanh(W_q s_i + W_k h_j)."""
+    W_q, W_k = W.weight.split(queries.shape[-1], dim=1)
+    q, k = queries @ W_q.T, keys @ W_k.T    # W's two halves, once per position
+    return v(torch.tanh(q.unsqueeze(2) + k.unsqueeze(1))).squeeze(-1)
 
 
 def _check_states(queries, keys, hidden_size):
@@ -67,31 +89,36 @@ def _check_states(queries, keys, hidden_size):
 def attend(scores, values, mask=None):
     """Softmax over source positions, then the weighted sum of `values`.
 
-    scores: (batch, tgt_len, src_len); values: (batch, src_len, dim); mask: (batch, src_len), True
-    where a source position is real (padding gets weight 0). Returns (context, weights).
+    scores: (batch, tgt_len, src_len); values: (batch, src_len, dim);
+    mask: (batch, src_len), True where a source position is real (padding gets
+    weight 0). Returns (context, weights).
     """
     if mask is not None:
         if not mask.any(dim=-1).all():
-            raise ValueError("mask leaves a sequence with no source position to attend to")
+            raise ValueError("mask leaves a sequence with no source position "
+                             "to attend to")
         scores = scores.masked_fill(~mask.unsqueeze(1), float("-inf"))
     weights = torch.softmax(scores, dim=-1)
     return weights @ values, weights
 
 
 def local_window_weights(scores, centers, half_width, gaussian=True):
-    """Luong's local attention: softmax inside [p - D, p + D], times a Gaussian of sigma D/2 around p.
+    """Luong's local attention: softmax inside [p - D, p + D], times a Gaussian.
 
-    scores: (batch, tgt_len, src_len); centers: (batch, tgt_len) aligned positions p (real numbers:
-    predicted for local-p, p_t = t for local-m); half_width: D. Positions outside the window get
-    weight 0, so each query scores about 2D + 1 positions instead of all src_len. local-p multiplies
-    by the Gaussian (gaussian=True); local-m is the plain softmax inside the window (gaussian=False).
+    scores: (batch, tgt_len, src_len); centers: (batch, tgt_len) aligned
+    positions p (reals: predicted for local-p, p_t = t for local-m); half_width: D.
+    Positions outside the window get weight 0, so each query scores about 2D + 1
+    positions, not all src_len. local-p multiplies by a Gaussian of sigma D/2
+    around p (gaussian=True); local-m is the plain softmax in the window.
     """
     half_width = check_int("half_width", half_width, 0)
-    positions = torch.arange(scores.shape[-1], dtype=scores.dtype, device=scores.device)
-    distance = positions - centers.unsqueeze(-1)                       # (batch, tgt, src)
+    positions = torch.arange(scores.shape[-1], dtype=scores.dtype,
+                             device=scores.device)
+    distance = positions - centers.unsqueeze(-1)          # (batch, tgt, src)
     inside = distance.abs() <= half_width
     if not inside.any(dim=-1).all():
-        raise ValueError("a window [p - D, p + D] lies entirely outside the source; move p or widen D")
+        raise ValueError("a window [p - D, p + D] lies entirely outside the "
+                         "source; move p or widen D")
     weights = torch.softmax(scores.masked_fill(~inside, float("-inf")), dim=-1)
     if not gaussian:
         return weights

@@ -4,6 +4,8 @@ Static face: a slider over example sources chosen when the book was built (it re
 heatmap's z and the tick labels) and buttons that switch between the trained models (they toggle
 visibility, so the two controls stay independent). Live face: the reader types any source and
 picks a model; the heatmap and the decoded output follow.
+
+Used in: 1.7.
 """
 import plotly.graph_objects as go
 import torch

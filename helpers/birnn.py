@@ -6,6 +6,8 @@ same number of sequential steps. `to_torch()` gives the matching nn.RNN(bidirect
 
 Look-ahead tagging: at every position the label is the symbol `offset` steps later. A forward RNN
 has not read that symbol yet and can only guess (1 / num_symbols); a BiRNN has.
+
+Used in: 1.5.
 """
 from dataclasses import dataclass
 
@@ -19,7 +21,11 @@ from .models import TanhRNN
 
 
 class BiRNN(nn.Module):
-    """Two TanhRNNs, one per direction. forward(x): (seq_len, batch, input) -> (seq_len, batch, 2*hidden)."""
+    """Two TanhRNNs, one per direction.
+
+    forward(x): (seq_len, batch, input) -> (seq_len, batch, 2 * hidden), and the
+    last state of each direction.
+    """
 
     def __init__(self, input_size, hidden_size, generator=None):
         super().__init__()
@@ -32,16 +38,19 @@ class BiRNN(nn.Module):
 
     def forward(self, x):
         if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), got {tuple(x.shape)}")
+            raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), "
+                             f"got {tuple(x.shape)}")
         out_f, h_f = self.forward_rnn(x)
-        out_b, h_b = self.backward_rnn(x.flip(0))      # read right to left ...
-        return torch.cat([out_f, out_b.flip(0)], dim=-1), torch.stack([h_f, h_b])   # ... and realign
+        out_b, h_b = self.backward_rnn(x.flip(0))     # read right to left ...
+        outputs = torch.cat([out_f, out_b.flip(0)], dim=-1)   # ... and realign
+        return outputs, torch.stack([h_f, h_b])
 
     def to_torch(self):
-        """nn.RNN(bidirectional=True) holding a copy of both directions' weights."""
+        """nn.RNN(bidirectional=True) with a copy of both directions' weights."""
         rnn = nn.RNN(self.input_size, self.hidden_size, bidirectional=True)
         with torch.no_grad():
-            for suffix, part in (("_l0", self.forward_rnn), ("_l0_reverse", self.backward_rnn)):
+            for suffix, part in (("_l0", self.forward_rnn),
+                                 ("_l0_reverse", self.backward_rnn)):
                 for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                     getattr(rnn, name + suffix).copy_(getattr(part, name))
         return rnn.to(self.forward_rnn.weight_ih)

@@ -4,6 +4,8 @@ Static face: a slider over the context sizes trained when the book was built (it
 token and whole-sequence accuracy curves). Live face: controls for the context size, the
 attention score, the task, the longest training length and the number of updates, and a button
 that trains a new model on the reader's device and adds its curve to the figure.
+
+Used in: 1.6, 1.7.
 """
 import plotly.graph_objects as go
 

@@ -6,6 +6,8 @@ that came before it (and, run in both directions, of the words after it), so the
 different vector in a different sentence. Everything here is tiny and built in code: a vocabulary
 from the sentences themselves, a seeded nn.Embedding and a seeded nn.RNN, in float64 so that
 "identical" means identical.
+
+Used in: 1.1.
 """
 import re
 from dataclasses import dataclass

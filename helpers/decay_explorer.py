@@ -5,6 +5,8 @@ Static face: a slider over the spectral radius of both W_hh (orthogonal, rescale
 when the book is built; it restyles the two orthogonal curves, while the network at PyTorch's
 default initialisation stays drawn as a reference. Live face: any radius and length, recomputed
 with the reader's own two_layer_rnn (or the reference) at every change.
+
+Used in: the summary.
 """
 import numpy as np
 import plotly.graph_objects as go

@@ -1,4 +1,7 @@
-"""The ritual at the top of every notebook: choose a device, seed everything, say where we run."""
+"""The ritual at the top of every notebook: choose a device, seed everything, say where we run.
+
+Used by: 7 modules of helpers.
+"""
 import os
 import random
 

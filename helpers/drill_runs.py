@@ -3,6 +3,8 @@
 Drill 2 trains the two-layer RNN with and without the learner's clip function; drill 3 trains a
 tiny Bahdanau model whose attention weights then mean something. Both are seeded and take about
 a second on one CPU thread.
+
+Used in: the summary.
 """
 import copy
 

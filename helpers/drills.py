@@ -4,6 +4,8 @@ Each self-check runs the learner's function next to PyTorch's own computation on
 (nn.RNN, clip_grad_norm_, helpers.attention.AttentionScore). When the two disagree it replays the
 typical mistakes one by one, so the message names the mistake instead of only saying "wrong".
 A check prints its verdict and returns True or False: a wrong answer is not a traceback.
+
+Used in: the summary.
 """
 import textwrap
 

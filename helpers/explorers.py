@@ -6,6 +6,8 @@ website shows it. Its widget face is a set of ipywidgets controls and a plotly F
 recompute with PyTorch on every change, for any value, on the GPU when there is one; Jupyter
 shows that one. While the website is built (COURSE_SITE_BUILD is set by book/_ext) only the
 static face is emitted.
+
+Used in: 1.3.
 """
 import math
 import os

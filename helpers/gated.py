@@ -5,6 +5,8 @@ for nn.LSTM and [reset, update, new] for nn.GRU. The step functions below slice 
 so `to_torch()` can copy the weights unchanged and tests/test_gated.py can compare both models on
 the same input. The step functions accept biases with a leading batch dimension too, which lets
 helpers/gated_flow.py run one forget-gate bias per sequence of a batch.
+
+Used in: 1.4.
 """
 import math
 
@@ -17,22 +19,25 @@ GATES = {"lstm": 4, "gru": 3, "rnn": 1}
 
 
 def lstm_step(x_t, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
-    """One LSTM step. x_t: (batch, input); h, c: (batch, hidden). Returns the new (h, c)."""
+    """One LSTM step. x_t: (batch, input); h, c: (batch, hidden).
+    Returns the new (h, c)."""
     gates = x_t @ weight_ih.T + bias_ih + h @ weight_hh.T + bias_hh
     i, f, g, o = gates.chunk(4, dim=-1)
-    i, f, g, o = torch.sigmoid(i), torch.sigmoid(f), torch.tanh(g), torch.sigmoid(o)
-    c = f * c + i * g            # the cell state: an additive update, scaled by the forget gate
+    i, f, o = torch.sigmoid(i), torch.sigmoid(f), torch.sigmoid(o)
+    g = torch.tanh(g)
+    c = f * c + i * g   # cell state: scaled by the forget gate, added to
     h = o * torch.tanh(c)
     return h, c
 
 
 def gru_step(x_t, h, weight_ih, weight_hh, bias_ih, bias_hh):
-    """One GRU step, PyTorch's convention: the reset gate multiplies W_hn h + b_hn."""
+    """One GRU step, PyTorch's convention: the reset gate multiplies
+    W_hn h + b_hn, after the recurrent product."""
     xr, xz, xn = (x_t @ weight_ih.T + bias_ih).chunk(3, dim=-1)
     hr, hz, hn = (h @ weight_hh.T + bias_hh).chunk(3, dim=-1)
     r, z = torch.sigmoid(xr + hr), torch.sigmoid(xz + hz)
     n = torch.tanh(xn + r * hn)
-    return (1 - z) * n + z * h   # z near 1 keeps the old state: the GRU's highway
+    return (1 - z) * n + z * h   # z near 1 keeps the old state: the highway
 
 
 class _GatedBase(nn.Module):

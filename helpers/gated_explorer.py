@@ -4,6 +4,8 @@ Built like helpers/explorers.py: a DualExplorer whose website face is a plotly f
 over precomputed forget-gate biases restyles y; buttons over lengths toggle which traces are
 visible, so the two controls never undo each other) and whose live face is ipywidgets plus a
 FigureWidget that recomputes helpers.gated_flow for any bias, length and hidden size.
+
+Used in: 1.4.
 """
 import math
 

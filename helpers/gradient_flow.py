@@ -9,6 +9,8 @@ autograd through torch.nn.RNN.
 Numbers are computed in `dtype` (float32, as training would) so that a gradient that overflows to
 inf or underflows to exactly 0 does so here too; each is reported with the step where it began.
 Norms are accumulated in float64, so a float32 vector of tiny entries keeps a nonzero norm.
+
+Used in: 1.3.
 """
 import contextlib
 import functools

@@ -20,6 +20,8 @@ The third is measured, so it belongs to the machine it ran on:
   FLOP/s of one large matrix product timed on the same device, in the same interleaved rounds (so
   both see the same load from other programs): how much of what this device can do the model's
   layout of its work let it use.
+
+Used by: helpers.bottleneck, helpers.costs, helpers.throughput.
 """
 import copy
 from dataclasses import dataclass

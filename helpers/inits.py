@@ -3,6 +3,8 @@
 |W_h| in this course is the spectral radius rho(W_hh) = max |eigenvalue|. It sets the long-run
 growth rate of a product of Jacobians in the linear regime. The spectral norm (largest singular
 value) bounds the growth of any single step; for orthogonal and identity matrices the two agree.
+
+Used in: 1.3, the summary.
 """
 import math
 

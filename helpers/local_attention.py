@@ -9,6 +9,8 @@ p_t, then scores only the 2D + 1 positions of the window [p_t - D, p_t + D]:
 
 The weighting itself is helpers.attention.local_window_weights; this module predicts p_t and draws
 the comparison with global attention.
+
+Used in: 1.7.
 """
 import numpy as np
 import plotly.graph_objects as go
@@ -21,14 +23,16 @@ from .widget_faces import widget_bundle
 
 
 def predicted_position(decoder_state, W_p, v_p, src_len):
-    """local-p's aligned position S * sigmoid(v_p^T tanh(W_p h_t)), a real number in (0, S).
+    """local-p's aligned position S * sigmoid(v_p^T tanh(W_p h_t)), in (0, S).
 
     decoder_state: (..., hidden); W_p: (attention, hidden); v_p: (attention,).
     """
     src_len = check_int("src_len", src_len, 1)
-    if W_p.dim() != 2 or v_p.dim() != 1 or W_p.shape != (v_p.shape[0], decoder_state.shape[-1]):
-        raise ValueError(f"W_p must be (attention, hidden) and v_p (attention,), matching the state's hidden size "
-                         f"{decoder_state.shape[-1]}; got W_p {tuple(W_p.shape)} and v_p {tuple(v_p.shape)}")
+    hidden = decoder_state.shape[-1]
+    if W_p.dim() != 2 or v_p.dim() != 1 or W_p.shape != (v_p.shape[0], hidden):
+        raise ValueError(f"W_p must be (attention, hidden) and v_p (attention,), matching "
+                         f"the state's hidden size {hidden}; got W_p {tuple(W_p.shape)} "
+                         f"and v_p {tuple(v_p.shape)}")
     return src_len * torch.sigmoid(torch.tanh(decoder_state @ W_p.T) @ v_p)
 
 

@@ -8,6 +8,8 @@ and a read returns sum_i w(i) M(i). That is attention: a softmax over query-key 
 weighted sum of values, with cosine for the similarity, beta for the temperature, and the memory
 rows serving as keys and values at once. `content_read` is cross-checked against
 torch.nn.functional.scaled_dot_product_attention in the tests.
+
+Used in: 1.7.
 """
 import torch
 

@@ -2,6 +2,8 @@
 
 Each model can copy its weights into the matching torch.nn module, so tests can run both on the
 same input and compare (see tests/test_models.py).
+
+Used in: 1.2, 1.3.
 """
 import math
 
@@ -41,13 +43,16 @@ class TanhRNN(nn.Module):
         self.bias_hh = nn.Parameter(uniform(hidden_size))
 
     def forward(self, x, h0=None):
-        """x: (seq_len, batch, input_size) -> outputs (seq_len, batch, hidden), last h (batch, hidden)."""
+        """x: (seq_len, batch, input_size) -> outputs (seq_len, batch, hidden)
+        and the last h (batch, hidden)."""
         if x.dim() != 3 or x.shape[-1] != self.input_size:
-            raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), got {tuple(x.shape)}")
+            raise ValueError(f"x must have shape (seq_len, batch, {self.input_size}), "
+                             f"got {tuple(x.shape)}")
         h = x.new_zeros(x.shape[1], self.hidden_size) if h0 is None else h0
         outputs = []
-        for x_t in x:  # one step at a time: this loop is the sequential bottleneck
-            h = torch.tanh(x_t @ self.weight_ih.T + self.bias_ih + h @ self.weight_hh.T + self.bias_hh)
+        for x_t in x:  # one step at a time: the sequential bottleneck
+            h = torch.tanh(x_t @ self.weight_ih.T + self.bias_ih
+                           + h @ self.weight_hh.T + self.bias_hh)
             outputs.append(h)
         return torch.stack(outputs), h
 

@@ -4,6 +4,8 @@ Parameter-gradient norms catch explosions (huge or non-finite values), but they 
 vanishing: a weight's gradient is a sum over time steps, and the recent steps keep it healthy
 while the early steps contribute nothing. So the check also looks along time, at ||dL/dx_t||
 for inputs that require grad, and flags a sequence whose first steps get a vanishing share.
+
+Used in: 1.3.
 """
 import math
 from dataclasses import dataclass, field

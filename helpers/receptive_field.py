@@ -11,6 +11,8 @@ grows only with log2(n); without dilation (ConvS2S) it grows linearly, 1 + L (k 
 
 The formula is checked against a real stack of torch.nn.Conv1d layers: backpropagate from the
 last output and count the inputs that receive a gradient.
+
+Used in: 1.7.
 """
 import math
 

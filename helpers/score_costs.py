@@ -12,6 +12,8 @@ depend on one side of the pair only, so helpers.attention computes them once per
 for n queries, m keys, hidden size d and attention size d_a. Per pair that is O(d_a) and O(d):
 every score is linear in the width once the projections are hoisted, and they differ by constant
 factors (the tanh above all), which is what the timing measures.
+
+Used in: 1.7.
 """
 from dataclasses import dataclass, field
 

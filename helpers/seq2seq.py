@@ -8,6 +8,8 @@ Without attention the decoder sees the source only through the encoder's last hi
 single vector of hidden_size numbers (Sutskever et al. 2014; Cho et al. 2014). With attention
 (Luong et al. 2015's arrangement) each decoder state h_t also reads a context vector, a weighted
 sum of all encoder states, and the output comes from tanh(W_c [c_t; h_t]).
+
+Used in: 1.6.
 """
 from dataclasses import dataclass
 
@@ -78,29 +80,32 @@ class Seq2Seq(nn.Module):
         self.out = nn.Linear(hidden_size, num_tokens)
 
     def encode(self, source, source_lengths):
-        """Encoder states (batch, src_len, hidden) and the last real state (1, batch, hidden)."""
-        packed = pack_padded_sequence(self.embed(source), source_lengths.cpu(), batch_first=True,
-                                      enforce_sorted=False)
+        """All states (batch, src_len, hidden), last real one (1, batch, hidden)."""
+        packed = pack_padded_sequence(self.embed(source), source_lengths.cpu(),
+                                      batch_first=True, enforce_sorted=False)
         states, last = self.encoder(packed)
-        states, _ = pad_packed_sequence(states, batch_first=True, total_length=source.shape[1])
+        states, _ = pad_packed_sequence(states, batch_first=True,
+                                        total_length=source.shape[1])
         return states, last
 
-    def _read_out(self, decoder_states, encoder_states, source_mask):
-        """Logits for each decoder state, and the attention weights (None without attention)."""
-        if self.score is None:
+    def read_out(self, decoder_states, encoder_states, source_mask):
+        """Logits for each decoder state, and the attention weights (or None)."""
+        if self.score is None:          # chapter 1.6: W_o tanh(W_c s_i + b_c) + b_o
             return self.out(torch.tanh(self.combine(decoder_states))), None
-        context, weights = attend(self.score(decoder_states, encoder_states), encoder_states, source_mask)
-        return self.out(torch.tanh(self.combine(torch.cat([context, decoder_states], -1)))), weights
+        scores = self.score(decoder_states, encoder_states)   # (batch, tgt, src)
+        context, weights = attend(scores, encoder_states, source_mask)
+        combined = torch.tanh(self.combine(torch.cat([context, decoder_states], -1)))
+        return self.out(combined), weights
 
     def forward(self, source, source_lengths, decoder_input):
-        """Teacher forcing: logits (batch, tgt_len, tokens) and weights (batch, tgt_len, src_len)."""
+        """Teacher forcing: logits (batch, tgt, tokens), weights (batch, tgt, src)."""
         encoder_states, last = self.encode(source, source_lengths)
         decoder_states, _ = self.decoder(self.embed(decoder_input), last)
-        return self._read_out(decoder_states, encoder_states, source != PAD)
+        return self.read_out(decoder_states, encoder_states, source != PAD)
 
     @torch.no_grad()
     def generate(self, source, source_lengths, steps):
-        """Greedy decoding for `steps` tokens: the model is fed its own previous guess."""
+        """Greedy decoding for `steps` tokens, each fed back as the next input."""
         steps = check_int("steps", steps, 1)
         encoder_states, h = self.encode(source, source_lengths)
         mask = source != PAD
@@ -108,11 +113,13 @@ class Seq2Seq(nn.Module):
         tokens, weights = [], []
         for _ in range(steps):
             state, h = self.decoder(self.embed(token), h)
-            logits, w = self._read_out(state, encoder_states, mask)
+            logits, w = self.read_out(state, encoder_states, mask)
             token = logits.argmax(-1)
             tokens.append(token)
             weights.append(w)
-        return torch.cat(tokens, 1), (None if self.score is None else torch.cat(weights, 1))
+        if self.score is None:
+            return torch.cat(tokens, 1), None
+        return torch.cat(tokens, 1), torch.cat(weights, 1)
 
 
 def encode_symbols(text, vocab_size=10):

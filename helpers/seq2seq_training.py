@@ -3,6 +3,8 @@
 Training is seeded (model weights and every batch come from `seed`), shows a tqdm progress bar, and
 uses teacher forcing: the decoder is fed the true previous token. Evaluation does not: it decodes
 greedily, feeding back its own guesses, on fresh sequences of one length at a time.
+
+Used in: 1.6, 1.7.
 """
 from dataclasses import dataclass, field
 

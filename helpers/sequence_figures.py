@@ -2,6 +2,8 @@
 
 Builders only: each takes computed results (or a size) and returns a plotly Figure; nothing here
 runs an experiment. The course template from plots.py styles them.
+
+Used in: 1.1, 1.2.
 """
 import numpy as np
 import plotly.graph_objects as go

@@ -5,6 +5,8 @@ bars, on log axes. Bottom panel: the fraction of the same device's matrix-produc
 reached (work / time / peak), the part of the hardware argument that says how well a model's
 layout of its work suits the device. Both share the length axis. Explorers restyle `y` and
 `error_y` of every trace at once (series_update), so one slider step moves both panels.
+
+Used by: helpers.bottleneck_explorer, helpers.costs, helpers.throughput_explorer.
 """
 from plotly.subplots import make_subplots
 

@@ -1,4 +1,7 @@
-"""Toy sequence tasks, generated from a seed so every run sees the same data."""
+"""Toy sequence tasks, generated from a seed so every run sees the same data.
+
+Used by: helpers.drill_runs, helpers.training.
+"""
 import torch
 
 from .checks import check_generator, check_int

@@ -11,6 +11,8 @@ once, plus the attention scores, whose work grows as seq_len^2. Those counts hol
 Measured on the device given: throughput, batch * seq_len / (median seconds of one pass), with the
 two layers timed in interleaved rounds (helpers.timing), and the fraction of the device's own
 matrix-product peak each reached (helpers.hardware).
+
+Used in: 1.8.
 """
 from dataclasses import dataclass
 

@@ -3,6 +3,8 @@
 Static face: a slider over the widths measured when the book was built (it restyles both panels
 and the title). Live face: controls for the width, the batch and forward pass against training
 step, re-measured with PyTorch on the reader's device at every change.
+
+Used in: 1.8.
 """
 import plotly.graph_objects as go
 

@@ -3,6 +3,8 @@
 The facts live here once, as data, so the introduction's figure, its table and its prose cannot
 disagree with each other. Each entry records the limitation of the earlier models that the paper
 set out to remove: the story the course follows, one chapter per step.
+
+Used in: the introduction.
 """
 from dataclasses import dataclass
 

@@ -15,6 +15,8 @@ Every measured time in the chapters and benchmarks comes from `time_calls`:
 
 The seeding and rounding that every measurement shares live here too: `seeded` builds models
 from a seed without touching the global generator, `round_sig` rounds for a figure.
+
+Used in: 1.4.
 """
 import contextlib
 import time

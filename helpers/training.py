@@ -2,6 +2,8 @@
 
 Both use PyTorch's fused nn.RNN / nn.GRU / nn.LSTM: the point here is training behaviour, and
 the step-by-step models in models.py are checked against these same modules in the tests.
+
+Used in: 1.3.
 """
 from dataclasses import dataclass
 
@@ -32,14 +34,62 @@ class SequenceModel(nn.Module):
 
 
 def detach_state(state):
-    """Cut the graph behind a recurrent state: a tensor (RNN, GRU) or a tuple (h, c) (LSTM)."""
+    """Cut the graph behind a recurrent state: a tensor (RNN, GRU)
+    or a tuple (h, c) (LSTM)."""
     if state is None:
         return None
-    if isinstance(state, tuple) and all(isinstance(s, torch.Tensor) for s in state):
+    if isinstance(state, tuple) and all(isinstance(s, torch.Tensor)
+                                        for s in state):
         return tuple(s.detach() for s in state)
     if not isinstance(state, torch.Tensor):
-        raise ValueError(f"state must be None, a tensor or a tuple of tensors, got {type(state).__name__}")
+        raise ValueError("state must be None, a tensor or a tuple of tensors, "
+                         f"got {type(state).__name__}")
     return state.detach()
+
+
+def truncated_bptt(model, optimizer, x, y, window,
+                   loss_fn=nn.functional.mse_loss):
+    """Truncated BPTT over one batch: an update after every `window` steps.
+
+    The state is carried from window to window but detached, so each
+    update's gradient reaches back at most `window` steps.
+    x, y: (seq_len, batch, features). Returns each window's loss.
+    """
+    window = check_int("window", window, 1)
+    state, losses = None, []
+    for start in range(0, len(x), window):
+        chunk = slice(start, start + window)
+        state = detach_state(state)          # keep the values, cut the graph
+        prediction, state = model(x[chunk], state)
+        loss = loss_fn(prediction, y[chunk])
+        optimizer.zero_grad()
+        loss.backward()                      # stops at the window's start
+        optimizer.step()
+        losses.append(loss.item())
+    return losses
+
+
+def clip_or_skip(parameters, optimizer, max_norm):
+    """Clip the gradient to norm `max_norm` and step, or skip the step
+    if the gradient is not finite.
+
+    A threshold test alone lets NaN through: `nan > max_norm` is False,
+    and clip_grad_norm_ then scales every gradient by NaN.
+    Returns the norm before clipping and whether the step was taken.
+    """
+    max_norm = check_float("max_norm", max_norm, low=0.0, low_inclusive=False)
+    grads = [p.grad for p in parameters if p.grad is not None]
+    norms = torch.stack([torch.linalg.vector_norm(g) for g in grads])
+    norm = torch.linalg.vector_norm(norms)
+    if not torch.isfinite(norm):    # NaN or inf: it would poison every weight
+        optimizer.zero_grad()
+        return norm.item(), False
+    scale = max_norm / (norm + 1e-6)   # as torch.nn.utils.clip_grad_norm_
+    if scale < 1:
+        for g in grads:
+            g.mul_(scale)
+    optimizer.step()
+    return norm.item(), True
 
 
 def check_max_norms(max_norms):
@@ -146,13 +196,7 @@ def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     for _ in tqdm(range(steps), desc=f"{cell}, window {window}", disable=not progress, leave=False, mininterval=1.0):
         x, y = delayed_echo(batch, seq_len, delay, g)
-        state = None
-        for start in range(0, seq_len, window):
-            prediction, state = model(x[start:start + window], detach_state(state))
-            loss = nn.functional.mse_loss(prediction, y[start:start + window])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        truncated_bptt(model, optimizer, x, y, window)
     with torch.no_grad():
         x, y = delayed_echo(256, seq_len, delay, g)
         prediction, _ = model(x)

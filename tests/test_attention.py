@@ -106,3 +106,16 @@ def test_local_m_is_a_plain_softmax_inside_the_window():
     scores = torch.zeros(1, 1, 11)
     weights = local_window_weights(scores, torch.tensor([[5.0]]), half_width=2, gaussian=False)
     assert torch.allclose(weights[0, 0, 3:8], torch.full((5,), 0.2)) and weights.sum() == 1
+
+
+@pytest.mark.parametrize("kind", SCORES)
+def test_the_score_functions_on_the_page_are_what_the_module_computes(kind):
+    from helpers import attention
+    torch.manual_seed(3)
+    score = AttentionScore(kind, hidden_size=4, attention_size=6)
+    q, k = states()
+    parts = {"dot": (), "general": (score.W,) if kind == "general" else (),
+             "additive": (getattr(score, "W_query", None), getattr(score, "W_key", None), getattr(score, "v", None)),
+             "concat": (getattr(score, "W", None), getattr(score, "v", None))}[kind]
+    with torch.no_grad():
+        assert torch.equal(getattr(attention, f"{kind}_score")(q, k, *parts), score(q, k))

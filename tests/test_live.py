@@ -40,9 +40,9 @@ if shutil.which("jupyter-lab", path=str(Path(sys.executable).parent)) is None:
 
 
 def explorer_count(path):
-    """Explorers a chapter shows: cells with a line calling one of helpers' explore_* functions."""
+    """Explorers a chapter shows: cells that call one of helpers' explore_* functions."""
     nb = nbformat.read(path, as_version=4)
-    return sum(bool(re.search(r"^helpers\.explore_\w+\(", c.source, re.M)) for c in nb.cells if c.cell_type == "code")
+    return sum(bool(re.search(r"\bhelpers\.explore_\w+\(", c.source)) for c in nb.cells if c.cell_type == "code")
 
 
 def free_port():

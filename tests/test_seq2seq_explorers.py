@@ -41,6 +41,8 @@ def test_accuracy_figure_shares_the_axes(runs):
     results = {f"{h}": accuracy_by_length(run, (1, 2), n=10) for h, run in runs.items()}
     fig = accuracy_figure(results, "t")
     assert len(fig.data) == 2 and tuple(fig.layout.yaxis.range) == (0, 102)
+    # the legend sits under the plot, clear of the title (above the plot it overlapped a long title)
+    assert fig.layout.legend.y < 0 and fig.layout.legend.yanchor == "top"
 
 
 def test_heatmap_rows_are_distributions_and_end_at_eos(attention_runs):

@@ -7,7 +7,8 @@ import torch
 from torch import nn
 
 from helpers.tasks import adding_problem, delayed_echo
-from helpers.training import ClippingRun, SequenceModel, clipping_experiment, detach_state, truncated_gradient_reach
+from helpers.training import (ClippingRun, SequenceModel, clip_or_skip, clipping_experiment, detach_state,
+                              truncated_bptt, truncated_gradient_reach)
 
 
 # --- tasks -------------------------------------------------------------------------------------
@@ -149,3 +150,100 @@ def test_sequence_model_reads_out_every_step():
     out, (h, c) = model(torch.randn(9, 4, 3))
     assert out.shape == (9, 4, 2) and h.shape == c.shape == (1, 4, 5)
     assert isinstance(model.recurrent, nn.LSTM)
+
+
+# --- the training steps chapter 1.3 shows --------------------------------------------------------
+
+def _model_and_data(cell="rnn", seq_len=24, seed=0):
+    torch.manual_seed(seed)
+    model = SequenceModel(cell, 1, 8, 1)
+    x, y = delayed_echo(4, seq_len, 3, torch.Generator().manual_seed(seed))
+    return model, x, y
+
+
+@pytest.mark.parametrize("cell", ["rnn", "lstm"])
+def test_truncated_bptt_is_the_window_loop_with_a_detached_state(cell):
+    """Same updates as the loop written out by hand: run a window, detach, update, and carry on."""
+    model, x, y = _model_and_data(cell)
+    twin = SequenceModel(cell, 1, 8, 1)
+    twin.load_state_dict(model.state_dict())
+    losses = truncated_bptt(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y, window=5)
+
+    optimizer, state, expected = torch.optim.SGD(twin.parameters(), lr=0.1), None, []
+    for start in range(0, len(x), 5):
+        if state is not None:
+            state = tuple(s.detach() for s in state) if isinstance(state, tuple) else state.detach()
+        prediction, state = twin(x[start:start + 5], state)
+        loss = nn.functional.mse_loss(prediction, y[start:start + 5])
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        expected.append(loss.item())
+    assert losses == expected and len(losses) == 5   # 24 steps in windows of 5: the last one has 4
+    for ours, theirs in zip(model.parameters(), twin.parameters()):
+        assert torch.equal(ours, theirs)
+
+
+def test_truncated_bptt_needs_the_detach():
+    """Without it the second window's backward reaches into the first window's graph, already freed."""
+    model, x, y = _model_and_data()
+    prediction, state = model(x[:5])
+    nn.functional.mse_loss(prediction, y[:5]).backward()
+    prediction, _ = model(x[5:10], state)   # state not detached
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        nn.functional.mse_loss(prediction, y[5:10]).backward()
+    truncated_bptt(model, torch.optim.SGD(model.parameters(), lr=0.1), x, y, window=5)   # detached: fine
+
+
+def _gradients(model, x, y):
+    model.zero_grad()
+    prediction, _ = model(x)
+    nn.functional.mse_loss(prediction, y).backward()
+
+
+@pytest.mark.parametrize("max_norm", [1e-3, 0.05, 1e6])
+def test_clip_or_skip_matches_clip_grad_norm_on_a_finite_gradient(max_norm):
+    model, x, y = _model_and_data(seed=1)
+    twin = SequenceModel("rnn", 1, 8, 1)
+    twin.load_state_dict(model.state_dict())
+    _gradients(model, x, y)
+    _gradients(twin, x, y)
+    norm, stepped = clip_or_skip(model.parameters(), torch.optim.SGD(model.parameters(), lr=0.5), max_norm)
+    expected = nn.utils.clip_grad_norm_(twin.parameters(), max_norm)
+    torch.optim.SGD(twin.parameters(), lr=0.5).step()
+    assert stepped and norm == pytest.approx(expected.item(), rel=1e-6)
+    for ours, theirs in zip(model.parameters(), twin.parameters()):
+        torch.testing.assert_close(ours, theirs, rtol=1e-6, atol=1e-7)
+    clipped = max_norm < norm
+    assert clipped == (max_norm < 1e6)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_clip_or_skip_skips_a_non_finite_gradient_that_a_threshold_test_lets_through(bad):
+    model, x, y = _model_and_data(seed=2)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    _gradients(model, x, y)
+    model.head.weight.grad[0, 0] = bad   # one bad entry in one parameter
+    assert not (float("nan") > 10)       # why a plain threshold test misses NaN
+
+    twin = SequenceModel("rnn", 1, 8, 1)
+    twin.load_state_dict(model.state_dict())
+    for p, q in zip(model.parameters(), twin.parameters()):
+        q.grad = p.grad.clone()
+    nn.utils.clip_grad_norm_(twin.parameters(), 1.0)
+    assert torch.isnan(twin.head.weight.grad[0, 0]), "clip_grad_norm_ leaves a NaN (inf times 0 is NaN)"
+    if bad != bad:   # a NaN norm scales every gradient by NaN
+        assert torch.isnan(twin.recurrent.weight_hh_l0.grad).all()
+
+    norm, stepped = clip_or_skip(model.parameters(), torch.optim.SGD(model.parameters(), lr=0.5), 1.0)
+    assert not stepped and not np.isfinite(norm)
+    for n, p in model.named_parameters():
+        assert torch.equal(p, before[n]), f"{n} changed although the step was skipped"
+        assert p.grad is None or torch.count_nonzero(p.grad) == 0
+
+
+def test_clip_or_skip_rejects_a_bad_threshold():
+    model, x, y = _model_and_data()
+    _gradients(model, x, y)
+    with pytest.raises(ValueError, match="max_norm"):
+        clip_or_skip(model.parameters(), torch.optim.SGD(model.parameters(), lr=0.1), 0.0)

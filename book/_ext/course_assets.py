@@ -10,6 +10,11 @@
   (about 5 MB) in the page and show nothing without a kernel.
 - They also inherit TORCH_NUM_THREADS=1 unless it is set: the checked outputs are stored on one
   thread (see helpers.start_notebook), and a reader's own kernel keeps all its cores.
+- The gradient-flow explorers of chapters 1.3 and 1.4 also compute in the reader's browser:
+  book/_static/flow_engine.js is loaded in every page (it does nothing where no figure asks for it),
+  and the matrices and inputs PyTorch draws for each hidden size are written here, into the site's
+  _static, as classic data scripts the engine loads on demand (helpers/flow_export.py). They are
+  build outputs, not files in git.
 - Jupyter Book 1 always loads sphinx-thebe, whose page script is added twice and throws
   "Identifier 'THEBE_JS_URL' has already been declared". The course does not use thebe, so its
   hooks are removed.
@@ -28,6 +33,8 @@ def add_plotly_js(app):
     target = Path(app.outdir).parent / ".assets"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLOTLY_JS, target / "plotly.min.js")
+    from helpers.flow_export import write_data_scripts   # imports torch: only when a site is built
+    write_data_scripts(target)
     app.config.html_static_path.append(str(target))
 
 
@@ -47,4 +54,5 @@ def setup(app):
     app.connect("config-inited", drop_thebe)
     app.connect("builder-inited", add_plotly_js)
     app.add_js_file("plotly.min.js", priority=100)
+    app.add_js_file("flow_engine.js", priority=600)   # after plotly.js; computes the flow explorers in the page
     return {"parallel_read_safe": True, "parallel_write_safe": True}

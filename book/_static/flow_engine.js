@@ -1,0 +1,733 @@
+// The in-page engine of the gradient-flow explorers (chapters 1.3 and 1.4).
+//
+// The same back-propagation through time as helpers/gradient_flow.py and helpers/gated_flow.py, in
+// plain JavaScript, on the matrices and inputs PyTorch drew when the book was built (the data
+// scripts written by helpers/flow_export.py, loaded when a hidden size is first picked). float64
+// runs in JavaScript's own doubles; float32 rounds every operation with Math.fround, and sums over
+// units are float32 accumulations, as torch's float32 kernels do. Norms are taken in float64, as
+// helpers does. tests/test_flow_engine.py compares the drawn curves with PyTorch.
+//
+// Everything here works from file:// (a downloaded copy of the site): a classic script, data
+// scripts injected as <script> tags, and Blob-URL workers for the long cases so that dragging a
+// control never freezes the page. Without JavaScript the precomputed figure stays.
+(function () {
+  "use strict";
+
+  // ---------------------------------------------------------------------------------------------
+  // Numerics: pure functions with no DOM. Their source is copied into the workers, so they must
+  // not refer to anything outside flowCore.
+  function flowCore() {
+    const f32 = Math.fround;
+    const same = (x) => x;
+
+    // out[j] = sum_k M[j, k] x[xo + k] in float64, four rows at a time so that each x[k] is loaded
+    // once for four rows. Each row sums in order k = 0, 1, ...; torch's kernels use another order
+    // (so do BLAS libraries among themselves): tests/test_flow_engine.py measures what that moves.
+    function matvec64(M, rows, cols, x, xo, out) {
+      let j = 0;
+      for (; j + 3 < rows; j += 4) {
+        const r0 = j * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (let k = 0; k < cols; k++) {
+          const v = x[xo + k];
+          a0 += M[r0 + k] * v; a1 += M[r1 + k] * v; a2 += M[r2 + k] * v; a3 += M[r3 + k] * v;
+        }
+        out[j] = a0; out[j + 1] = a1; out[j + 2] = a2; out[j + 3] = a3;
+      }
+      for (; j < rows; j++) {
+        let a = 0;
+        for (let k = 0, r = j * cols; k < cols; k++) a += M[r + k] * x[xo + k];
+        out[j] = a;
+      }
+    }
+
+    // The same in float32: M and x hold float32 values, so each product is exact in a double and
+    // rounding the running sum once per term is a float32 fused multiply-add, as torch's kernels do.
+    function matvec32(M, rows, cols, x, xo, out) {
+      let j = 0;
+      for (; j + 3 < rows; j += 4) {
+        const r0 = j * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
+        let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
+        for (let k = 0; k < cols; k++) {
+          const v = x[xo + k];
+          a0 = f32(a0 + M[r0 + k] * v); a1 = f32(a1 + M[r1 + k] * v);
+          a2 = f32(a2 + M[r2 + k] * v); a3 = f32(a3 + M[r3 + k] * v);
+        }
+        out[j] = a0; out[j + 1] = a1; out[j + 2] = a2; out[j + 3] = a3;
+      }
+      for (; j < rows; j++) {
+        let a = 0;
+        for (let k = 0, r = j * cols; k < cols; k++) a = f32(a + M[r + k] * x[xo + k]);
+        out[j] = a;
+      }
+    }
+
+    // The identity init scaled: W h is s * h. The dense product adds only exact zeros to that (and
+    // 0 * inf = NaN where the dense one would give NaN, which is drawn as inf all the same).
+    function diagonal64(M, rows, cols, x, xo, out) {
+      for (let j = 0; j < rows; j++) out[j] = M[j * cols + j] * x[xo + j];
+    }
+    function diagonal32(M, rows, cols, x, xo, out) {
+      for (let j = 0; j < rows; j++) out[j] = f32(M[j * cols + j] * x[xo + j]);
+    }
+
+    // ||v|| as torch.norm computes it for a float64 vector: the square root of the plain sum of
+    // squares (entries below ~1e-162 square to 0, above ~1e154 to inf, in torch as here).
+    function norm(v, o, n) {
+      let s = 0;
+      for (let k = 0; k < n; k++) s += v[o + k] * v[o + k];
+      return Math.sqrt(s);
+    }
+
+    function transpose(M, rows, cols, Type) {
+      const T = new Type(rows * cols);
+      for (let j = 0; j < rows; j++) for (let k = 0; k < cols; k++) T[k * rows + j] = M[j * cols + k];
+      return T;
+    }
+
+    // The inputs of length L: the prefix PyTorch drew once, then the last min(L, 16) values that
+    // torch's randn(L) regenerates (see helpers/flow_export.py).
+    function inputsFor(d, L) {
+      let start = 0;
+      for (let l = d.minLen; l < L; l++) start += Math.min(l, d.tail);
+      const n = Math.min(L, d.tail);
+      const x = new Float64Array(L);
+      x.set(d.prefix.subarray(0, L - n));
+      x.set(d.tails.subarray(start, start + n), L - n);
+      return x;
+    }
+
+    // --- chapter 1.3: ||dL/dh_t|| of a tanh RNN, as helpers.gradient_flow -------------------------
+    // W_hh = base * (radius / natural radius), computed in float64 and rounded to float32 when
+    // asked, exactly as gradient_flow does; h_t = tanh(x_t w_ih + W_hh h_{t-1}); L = readout . h_T;
+    // dL/dh_{t-1} = W_hh^T [(1 - h_t^2) * dL/dh_t].
+    function tanhFlow(d, init, radius, L, single) {
+      const H = d.hidden, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
+      const mv = init === "identity" ? (single ? diagonal32 : diagonal64) : single ? matvec32 : matvec64;
+      const scale = radius / d.natural[init];
+      const W = new Type(H * H);
+      if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
+      else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
+      const WT = transpose(W, H, H, Type);
+      const x = inputsFor(d, L);
+      const states = new Type(L * H), a = new Type(H);
+      for (let t = 0; t < L; t++) {
+        const xt = R(x[t]);
+        if (t > 0) mv(W, H, H, states, (t - 1) * H, a); else a.fill(0);
+        for (let j = 0; j < H; j++) {
+          const drive = R(xt * R(d.wih[j]));            // inputs @ w_ih.T, then baddbmm adds W h
+          states[t * H + j] = R(Math.tanh(R(drive + a[j])));
+        }
+      }
+      const g = new Type(H), u = new Type(H), norms = new Float64Array(L);
+      for (let j = 0; j < H; j++) g[j] = R(d.readout[j]);
+      norms[L - 1] = norm(g, 0, H);
+      for (let t = L - 1; t > 0; t--) {
+        for (let j = 0; j < H; j++) {
+          const h = states[t * H + j];
+          u[j] = R(g[j] * R(1 - R(h * h)));               // times tanh'(a_t) = 1 - h_t^2
+        }
+        mv(WT, H, H, u, 0, g);                           // one Jacobian, transposed
+        norms[t - 1] = norm(g, 0, H);
+      }
+      return norms;
+    }
+
+    // --- chapter 1.4: |dL/dx_t| of nn.RNN, and of the LSTM and GRU steps of helpers/gated.py -----
+    // The loss is the sum of the last step's output; the keep gate (LSTM forget, GRU update) is the
+    // second block of the biases: bias_ih gets `bias` there and bias_hh 0, as gated_flow does.
+    function gatedParams(d, cell, bias, single) {
+      const H = d.hidden, w = d.weights[cell], Type = single ? Float32Array : Float64Array;
+      const p = { H, rows: w.weight_ih.length, wih: Type.from(w.weight_ih), whh: Type.from(w.weight_hh),
+                  bih: Type.from(w.bias_ih), bhh: Type.from(w.bias_hh) };
+      if (cell !== "rnn" && bias !== null) {
+        const R = single ? f32 : same;
+        for (let j = H; j < 2 * H; j++) { p.bih[j] = R(bias); p.bhh[j] = 0; }
+      }
+      p.whhT = transpose(p.whh, p.rows, H, Type);
+      return p;
+    }
+
+    const sigmoid = (v) => 1 / (1 + Math.exp(-v));
+
+    function gatedFlow(d, cell, bias, L, single) {
+      const p = gatedParams(d, cell, bias, single);
+      const x = inputsFor(d, L);
+      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, single);
+    }
+
+    function rnnGrad(p, x, L, single) {
+      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
+      const mv = single ? matvec32 : matvec64;
+      const hs = new Type(L * H), hh = new Type(H);
+      for (let t = 0; t < L; t++) {
+        if (t > 0) mv(whh, H, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        for (let j = 0; j < H; j++) {   // (x w_ih + b_ih) + (W_hh h + b_hh), as torch's RNN cell adds them
+          hs[t * H + j] = R(Math.tanh(R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]))));
+        }
+      }
+      const dh = new Type(H).fill(1), u = new Type(H), out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        for (let j = 0; j < H; j++) { const h = hs[t * H + j]; u[j] = R(dh[j] * R(1 - R(h * h))); }
+        const dx = new Type(1);
+        mv(u, 1, H, wih, 0, dx);
+        out[t] = Math.abs(dx[0]);
+        if (t > 0) mv(whhT, H, H, u, 0, dh);
+      }
+      return out;
+    }
+
+    function lstmGrad(p, x, L, single) {
+      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
+      const mv = single ? matvec32 : matvec64, G = 4 * H;
+      const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
+      const hh = new Type(G);
+      for (let t = 0; t < L; t++) {
+        if (t > 0) mv(whh, G, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        const q = t * G;
+        for (let j = 0; j < G; j++) {       // ((x W_ih + b_ih) + h W_hh) + b_hh, as lstm_step writes it
+          const a = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
+          gates[q + j] = R(j >= 2 * H && j < 3 * H ? Math.tanh(a) : sigmoid(a));   // i, f, g, o
+        }
+        for (let j = 0; j < H; j++) {
+          const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j], o = gates[q + 3 * H + j];
+          const cPrev = t > 0 ? cs[(t - 1) * H + j] : 0;
+          const c = R(R(f * cPrev) + R(i * g));
+          cs[t * H + j] = c;
+          tcs[t * H + j] = R(Math.tanh(c));
+          hs[t * H + j] = R(o * tcs[t * H + j]);
+        }
+      }
+      const dh = new Type(H).fill(1), dc = new Type(H), da = new Type(G), dx = new Type(1), out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        const q = t * G;
+        for (let j = 0; j < H; j++) {
+          const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j], o = gates[q + 3 * H + j];
+          const tc = tcs[t * H + j], cPrev = t > 0 ? cs[(t - 1) * H + j] : 0;
+          const dct = R(dc[j] + R(R(dh[j] * o) * R(1 - R(tc * tc))));   // the cell's own path plus h's
+          da[j] = R(R(R(dct * g) * R(1 - i)) * i);                        // sigmoid' = y (1 - y)
+          da[H + j] = R(R(R(dct * cPrev) * R(1 - f)) * f);
+          da[2 * H + j] = R(R(dct * i) * R(1 - R(g * g)));
+          da[3 * H + j] = R(R(R(dh[j] * tc) * R(1 - o)) * o);
+          dc[j] = R(dct * f);                                             // the additive highway
+        }
+        mv(da, 1, G, wih, 0, dx);
+        out[t] = Math.abs(dx[0]);
+        if (t > 0) mv(whhT, H, G, da, 0, dh);
+      }
+      return out;
+    }
+
+    function gruGrad(p, x, L, single) {
+      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
+      const mv = single ? matvec32 : matvec64, G = 3 * H;
+      const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
+      for (let t = 0; t < L; t++) {
+        if (t > 0) mv(whh, G, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        const q = t * G;
+        for (let j = 0; j < H; j++) {       // gru_step: r and z from both sides, n = tanh(xn + r * hn)
+          const xr = R(R(x[t] * wih[j]) + bih[j]), hr = R(hh[j] + bhh[j]);
+          const xz = R(R(x[t] * wih[H + j]) + bih[H + j]), hz = R(hh[H + j] + bhh[H + j]);
+          const xn = R(R(x[t] * wih[2 * H + j]) + bih[2 * H + j]), hn = R(hh[2 * H + j] + bhh[2 * H + j]);
+          const r = R(sigmoid(R(xr + hr))), z = R(sigmoid(R(xz + hz)));
+          const n = R(Math.tanh(R(xn + R(r * hn))));
+          const hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
+          rzn[q + j] = r; rzn[q + H + j] = z; rzn[q + 2 * H + j] = n; hns[t * H + j] = hn;
+          hs[t * H + j] = R(R(R(1 - z) * n) + R(z * hPrev));
+        }
+      }
+      const dh = new Type(H).fill(1), dxg = new Type(G), dhg = new Type(G), back = new Type(H);
+      const keep = new Type(H), dx = new Type(1), out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        const q = t * G;
+        for (let j = 0; j < H; j++) {
+          const r = rzn[q + j], z = rzn[q + H + j], n = rzn[q + 2 * H + j], hn = hns[t * H + j];
+          const hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
+          const dan = R(R(dh[j] * R(1 - z)) * R(1 - R(n * n)));
+          const dz = R(R(dh[j] * hPrev) - R(dh[j] * n));
+          const dar = R(R(R(dan * hn) * R(1 - r)) * r);
+          const daz = R(R(dz * R(1 - z)) * z);
+          dxg[j] = dar; dxg[H + j] = daz; dxg[2 * H + j] = dan;
+          dhg[j] = dar; dhg[H + j] = daz; dhg[2 * H + j] = R(dan * r);     // the reset gate scales W_hn h
+          keep[j] = R(dh[j] * z);                                           // z h: the GRU's highway
+        }
+        mv(dxg, 1, G, wih, 0, dx);
+        out[t] = Math.abs(dx[0]);
+        if (t > 0) {
+          mv(whhT, H, G, dhg, 0, back);
+          for (let j = 0; j < H; j++) dh[j] = R(keep[j] + back[j]);
+        }
+      }
+      return out;
+    }
+
+    // One job: a curve, from decoded data `d`. Used by the page and by the workers alike.
+    function run(d, job) {
+      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, job.dtype === "float32");
+      return gatedFlow(d, job.cell, job.bias, job.seqLen, job.dtype === "float32");
+    }
+
+    // Work of a job in multiply-adds, to decide between this thread and a worker.
+    function cost(d, job) {
+      const H = d.hidden, gates = job.engine === "gradient-flow" ? 1 : { rnn: 1, lstm: 4, gru: 3 }[job.cell];
+      return 2 * gates * (job.init === "identity" ? 1 : H) * H * job.seqLen;
+    }
+
+    return { run, cost, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64 };
+  }
+
+  const core = flowCore();
+
+  // ---------------------------------------------------------------------------------------------
+  // Data: classic scripts next to this one in _static, injected on demand (fetch is blocked from
+  // file://), decoded once.
+  const SCRIPT_BASE = (typeof document !== "undefined" && document.currentScript && document.currentScript.src || "")
+    .replace(/[^/]*$/, "");
+  const decoded = {};
+
+  function fromBase64(text, Type) {
+    const bin = atob(text), bytes = new Uint8Array(bin.length);
+    for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+    return new Type(bytes.buffer);
+  }
+
+  function decode(raw) {
+    const d = { hidden: raw.hidden, minLen: raw.minLen, maxLen: raw.maxLen, tail: raw.tail };
+    if (raw.bases) {                  // gradient flow: float64 throughout
+      d.natural = raw.natural;
+      d.bases = {};
+      for (const k in raw.bases) d.bases[k] = fromBase64(raw.bases[k], Float64Array);
+      d.wih = fromBase64(raw.w_ih, Float64Array);
+      d.readout = fromBase64(raw.readout, Float64Array);
+      d.prefix = fromBase64(raw.prefix, Float64Array);
+      d.tails = fromBase64(raw.tails, Float64Array);
+    } else {                          // gated flow: nn.Module weights and inputs are float32
+      d.weights = {};
+      for (const cell in raw.weights) {
+        d.weights[cell] = {};
+        for (const k in raw.weights[cell]) d.weights[cell][k] = fromBase64(raw.weights[cell][k], Float32Array);
+      }
+      d.prefix = Float64Array.from(fromBase64(raw.prefix, Float32Array));
+      d.tails = Float64Array.from(fromBase64(raw.tails, Float32Array));
+    }
+    return d;
+  }
+
+  function loadData(engine, seed, hidden) {
+    const key = `${engine}/s${seed}/h${hidden}`;
+    if (!decoded[key]) {
+      decoded[key] = new Promise((resolve, reject) => {
+        const done = () => window.FLOW_DATA && window.FLOW_DATA[key]
+          ? resolve({ key, d: decode(window.FLOW_DATA[key]) }) : reject(new Error(`no data for ${key}`));
+        if (window.FLOW_DATA && window.FLOW_DATA[key]) return done();
+        const s = document.createElement("script");
+        s.src = `${SCRIPT_BASE}flowdata_${engine}_s${seed}_h${hidden}.js`;
+        s.onload = done;
+        s.onerror = () => { delete decoded[key]; reject(new Error(`could not load ${s.src}`)); };
+        document.head.appendChild(s);
+      });
+    }
+    return decoded[key];
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Workers: a Blob URL holding flowCore's source (file workers are blocked from file://). Jobs
+  // above MAIN_THREAD_WORK multiply-adds go to a small pool, so a long case never blocks the page
+  // and the curves of one figure compute side by side. Results come back as transferred buffers.
+  const MAIN_THREAD_WORK = 3e7;
+  let pool = null;
+
+  function workerSource() {
+    return `const core = (${flowCore.toString()})();
+const data = {};
+self.onmessage = (e) => {
+  const m = e.data;
+  if (m.d) data[m.key] = m.d;
+  const out = core.run(data[m.key], m.job);
+  self.postMessage({ id: m.id, out }, [out.buffer]);
+};`;
+  }
+
+  // One worker per core, up to four (the page waits while they work, so every core may take a
+  // curve; more workers than cores was measured slower on a loaded two-core machine). Jobs go to
+  // the worker with the least work queued; workers stay warm between updates.
+  const POOL_SIZE = Math.max(1, Math.min(4, (typeof navigator !== "undefined" && navigator.hardwareConcurrency) || 2));
+
+  function makePool() {
+    const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
+    const workers = [];
+    for (let i = 0; i < POOL_SIZE; i++) {
+      const w = new Worker(url);
+      w.sent = new Set();          // data keys this worker already holds
+      w.waiting = new Map();
+      w.load = 0;                  // multiply-adds queued on this worker
+      w.onmessage = (e) => {
+        const r = w.waiting.get(e.data.id);
+        w.waiting.delete(e.data.id);
+        w.load -= r.cost;
+        r.resolve(e.data.out);
+      };
+      w.onerror = (e) => { for (const r of w.waiting.values()) r.reject(new Error(e.message)); w.waiting.clear(); w.load = 0; };
+      workers.push(w);
+    }
+    let id = 0;
+    return function runInWorker(key, d, job) {
+      const w = workers.reduce((a, b) => (b.load < a.load ? b : a));
+      const msg = { id: ++id, key, job }, cost = core.cost(d, job);
+      if (!w.sent.has(key)) { msg.d = d; w.sent.add(key); }
+      w.load += cost;
+      return new Promise((resolve, reject) => { w.waiting.set(msg.id, { resolve, reject, cost }); w.postMessage(msg); });
+    };
+  }
+
+  // Curves already computed, by data and job: going back to a setting (or from one init to all
+  // four) redraws without recomputing. The oldest go first past CACHE_SIZE (8 kB a curve at L 1000).
+  const CACHE_SIZE = 256;
+  const cache = new Map();
+
+  function compute(key, d, job) {
+    const id = key + JSON.stringify(job);
+    if (cache.has(id)) {
+      const hit = cache.get(id);
+      cache.delete(id);
+      cache.set(id, hit);            // most recently used last
+      return hit;
+    }
+    const curve = computeFresh(key, d, job);
+    cache.set(id, curve);
+    curve.catch(() => cache.delete(id));
+    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
+    return curve;
+  }
+
+  function computeFresh(key, d, job) {
+    if (core.cost(d, job) <= MAIN_THREAD_WORK || typeof Worker === "undefined") {
+      return Promise.resolve(core.run(d, job));
+    }
+    pool = pool || makePool();
+    return pool(key, d, job);
+  }
+
+  // ---------------------------------------------------------------------------------------------
+  // Axes and traces, as helpers/plots.py draws them: 0 sits on the floor, inf and NaN on the ceiling.
+  const LIMITS = { float32: [1e-47, 1e40], float64: [5e-324, 1.7976931348623157e308] };
+
+  function gradientAxis(dtype, title) {
+    const [floor, ceiling] = LIMITS[dtype];
+    const lo = Math.trunc(Math.log10(floor)), hi = Math.trunc(Math.log10(ceiling));
+    const step = dtype === "float32" ? 10 : 50;
+    const vals = [floor], text = ["0 (underflow)"];
+    for (let k = lo - (((lo % step) + step) % step) + step; k < hi; k += step) {
+      if (k - lo < step / 2 || hi - k < step / 2) continue;   // a label would sit on the floor's or ceiling's
+      vals.push(10 ** k); text.push(`1e${k}`);
+    }
+    vals.push(ceiling); text.push("inf (overflow)");
+    return { type: "log", range: [lo - 1, hi + 1], title: { text: title }, tickvals: vals, ticktext: text };
+  }
+
+  function encode(norms, dtype) {
+    const [floor, ceiling] = LIMITS[dtype];
+    return Array.from(norms, (v) => (v === 0 ? floor : Number.isFinite(v) ? v : ceiling));
+  }
+
+  // latest step where `bad` holds (trouble begins there: the gradient flows backwards), or -1
+  function latest(norms, bad) {
+    for (let t = norms.length - 1; t >= 0; t--) if (bad(norms[t])) return t;
+    return -1;
+  }
+
+  function traceLabel(name, norms) {
+    const inf = latest(norms, (v) => !Number.isFinite(v)), zero = latest(norms, (v) => v === 0);
+    return name + (inf >= 0 ? ` · inf from t=${inf} back` : "") + (zero >= 0 ? ` · 0 from t=${zero} back` : "");
+  }
+
+  const fixed = (v, n) => Number(v).toFixed(n);
+
+  // ---------------------------------------------------------------------------------------------
+  // The two explorers: their controls, their curves and their titles.
+  const INITS = ["default", "xavier", "orthogonal", "identity"];
+  const PRESET_LENGTHS = [20, 100, 1000];
+
+  const SPECS = {
+    "gradient-flow": {
+      start: { radius: 1.0, seqLen: 1000, init: "all", hidden: 64, dtype: "float32" },
+      traces: INITS,
+      sliderKey: "radius",
+      sliderValues: range(0.05, 2.0, 0.05),   // the figure's own slider: every 0.05 (each step redrawn costs time)
+      fineStep: 0.01,                          // the range input above the figure: every 0.01
+      sliderLabel: (v) => fixed(v, 2),
+      sliderPrefix: "|W_h| = spectral radius ρ(W_hh) = ",
+      yTitle: "‖∂L/∂hₜ‖ (log scale)",
+      controls: [
+        { key: "radius", label: "|W_h| = ρ (0.05–2)", kind: "number", min: 0.05, max: 2.0, step: 0.01 },
+        { key: "seqLen", label: "length (10–1000 steps)", kind: "length" },
+        { key: "init", label: "init of W_hh", kind: "select", options: ["all"].concat(INITS) },
+        { key: "hidden", label: "hidden size (units)", kind: "select", options: [16, 32, 64, 128, 256] },
+        { key: "dtype", label: "precision (dtype)", kind: "select", options: ["float32", "float64"] },
+      ],
+      jobs: (s) => INITS.filter((i) => s.init === "all" || s.init === i).map((init) => ({
+        trace: init, job: { engine: "gradient-flow", init, radius: s.radius, seqLen: s.seqLen, dtype: s.dtype } })),
+      label: (name) => name,
+      title: (s) => `How much gradient reaches step t (tanh RNN)<br>hidden ${s.hidden}, ${s.dtype}, ` +
+        `|W_h| = ${fixed(s.radius, 2)}, length ${s.seqLen}`,
+    },
+    "gated-flow": {
+      start: { bias: null, seqLen: 100, hidden: 64, dtype: "float32" },
+      traces: ["rnn", "lstm", "gru"],
+      sliderKey: "bias",
+      sliderValues: [null].concat(range(-4, 8, 0.5)),
+      fineStep: 0.05,
+      sliderLabel: (v) => (v === null ? "PyTorch default" : fixed(v, 2)),
+      sliderPrefix: "starting bias of the keep gate (LSTM forget, GRU update) = ",
+      yTitle: "‖∂L/∂xₜ‖ (log scale)",
+      controls: [
+        { key: "bias", label: "gate bias (−4 to 8; empty: PyTorch default)", kind: "number", min: -4, max: 8,
+          step: 0.05, empty: null },
+        { key: "seqLen", label: "length (10–1000 steps)", kind: "length" },
+        { key: "hidden", label: "hidden size (units)", kind: "select", options: [16, 32, 64, 128, 256] },
+        { key: "dtype", label: "precision (dtype)", kind: "select", options: ["float32", "float64"] },
+      ],
+      jobs: (s) => ["rnn", "lstm", "gru"].map((cell) => ({
+        trace: cell, job: { engine: "gated-flow", cell, bias: s.bias, seqLen: s.seqLen, dtype: s.dtype } })),
+      label: (name) => ({ rnn: "RNN (no gate)", lstm: "LSTM (forget gate)", gru: "GRU (update gate)" })[name],
+      title: (s) => `Gradient reaching step t from a loss at the last step<br>hidden ${s.hidden}, ${s.dtype}, ` +
+        `gate bias ${s.bias === null ? "PyTorch default" : fixed(s.bias, 2)}, length ${s.seqLen}`,
+    },
+  };
+
+  function range(lo, hi, step) {
+    const n = Math.round((hi - lo) / step), out = [];
+    for (let i = 0; i <= n; i++) out.push(Number((lo + i * step).toFixed(10)));
+    return out;
+  }
+
+  class Explorer {
+    constructor(marker, gd) {
+      this.engine = marker.dataset.engine;
+      this.seed = Number(marker.dataset.seed);
+      this.spec = SPECS[this.engine];
+      this.gd = gd;
+      this.state = Object.assign({}, this.spec.start);
+      this.version = 0;            // bumped by every change; a result for an older one is redrawn over
+      this.drawn = -1;
+      this.running = false;        // an update loop is under way: it picks up every later change
+      this.waiters = [];
+      this.curves = {};
+      this.lastUpdateMs = NaN;
+      this.baseLayout = JSON.parse(JSON.stringify(gd.layout));
+      this.buildControls(gd.closest("figure") || gd);
+    }
+
+    // Controls above the figure. The figure keeps a plotly slider (fine steps) and length buttons.
+    buildControls(figure) {
+      const box = document.createElement("div");
+      box.className = "flow-controls";
+      this.inputs = {};
+      for (const c of this.spec.controls) {
+        const label = document.createElement("label");
+        label.textContent = c.label + " ";
+        let input;
+        if (c.kind === "select") {
+          input = document.createElement("select");
+          for (const o of c.options) input.add(new Option(String(o), String(o)));
+          input.addEventListener("change", () => this.set({ [c.key]: typeof c.options[0] === "number" ? Number(input.value) : input.value }));
+        } else if (c.kind === "length") {
+          input = document.createElement("input");
+          Object.assign(input, { type: "range", min: 10, max: 1000, step: 1 });
+          const number = document.createElement("input");
+          Object.assign(number, { type: "number", min: 10, max: 1000, step: 1, className: "flow-number" });
+          input.addEventListener("input", () => this.set({ seqLen: Number(input.value) }));
+          number.addEventListener("change", () => this.set({ seqLen: clamp(Math.round(Number(number.value)), 10, 1000) }));
+          this.inputs.seqLenNumber = number;
+          label.append(input, " ", number);
+        } else {
+          input = document.createElement("input");
+          Object.assign(input, { type: "number", min: c.min, max: c.max, step: "any", className: "flow-number" });
+          input.addEventListener("change", () => {
+            const v = input.value === "" && "empty" in c ? c.empty : clamp(Number(input.value), c.min, c.max);
+            if (v === null || Number.isFinite(v)) this.set({ [c.key]: v });
+          });
+          const slide = document.createElement("input");   // dragged: a new curve at every position
+          Object.assign(slide, { type: "range", min: c.min, max: c.max, step: this.spec.fineStep });
+          slide.dataset.key = c.key + "Range";
+          slide.addEventListener("input", () => this.set({ [c.key]: Number(slide.value) }));
+          this.inputs[c.key + "Range"] = slide;
+          label.append(slide, " ");
+        }
+        input.dataset.key = c.key;
+        if (c.kind !== "length") label.append(input);
+        this.inputs[c.key] = input;
+        box.append(label);
+      }
+      this.status = document.createElement("p");
+      this.status.className = "flow-status";
+      box.append(this.status);
+      figure.parentNode.insertBefore(box, figure);
+      this.gd.on("plotly_sliderchange", (e) => {
+        if (e.interaction) this.set({ [this.spec.sliderKey]: this.spec.sliderValues[e.slider.active] });
+      });
+      this.gd.on("plotly_buttonclicked", (e) => {
+        if (e.button && e.button.args && e.button.args[0] && e.button.args[0].seqLen) this.set({ seqLen: e.button.args[0].seqLen });
+      });
+    }
+
+    syncControls() {
+      const s = this.state;
+      for (const c of this.spec.controls) {
+        const input = this.inputs[c.key];
+        if (document.activeElement === input) continue;
+        input.value = s[c.key] === null ? "" : String(s[c.key]);
+      }
+      if (document.activeElement !== this.inputs.seqLenNumber) this.inputs.seqLenNumber.value = String(s.seqLen);
+      const key = this.spec.sliderKey, slide = this.inputs[key + "Range"];
+      if (document.activeElement !== slide && s[key] !== null) slide.value = String(s[key]);
+    }
+
+    // Change some controls, recompute and redraw; resolves once the figure shows this state.
+    set(changes) {
+      Object.assign(this.state, changes);
+      this.version++;
+      this.syncControls();
+      const done = new Promise((resolve) => this.waiters.push({ version: this.version, resolve }));
+      this.started = this.started || performance.now();
+      if (!this.running) this.update();
+      return done;
+    }
+
+    update() {
+      this.running = true;
+      this.updateLoop().catch((err) => {       // a bug, not a state: say so, and let the next change retry
+        this.running = false;
+        this.status.textContent = `The figure could not be redrawn (${err.message}).`;
+      });
+    }
+
+    // Computes and draws until the figure shows the latest state. It returns in the same turn as
+    // its last check of the version, so a set() made by a caller resuming later starts a new loop.
+    async updateLoop() {
+      while (this.drawn < this.version) {
+        const version = this.version, s = Object.assign({}, this.state);
+        const t0 = this.started || performance.now();
+        this.started = 0;
+        let loaded;
+        try {
+          loaded = await loadData(this.engine, this.seed, s.hidden);
+        } catch (err) {
+          this.status.textContent = `The data for hidden size ${s.hidden} could not be loaded (${err.message}).`;
+          this.drawn = version;
+          this.resolveUpTo(version, s);
+          continue;
+        }
+        const jobs = this.spec.jobs(s);
+        const slow = jobs.some((j) => core.cost(loaded.d, j.job) > MAIN_THREAD_WORK);
+        if (slow) this.status.textContent = "Computing in the background…";
+        this.lastWhere = slow && typeof Worker !== "undefined" ? "worker" : "page";
+        let curves;
+        try {
+          curves = await Promise.all(jobs.map((j) => compute(loaded.key, loaded.d, j.job)));
+        } catch (err) {
+          this.status.textContent = `The computation failed (${err.message}).`;
+          this.drawn = version;
+          this.resolveUpTo(version, s);
+          continue;
+        }
+        this.curves = {};
+        jobs.forEach((j, k) => { this.curves[j.trace] = curves[k]; });
+        await this.draw(s);
+        this.drawn = version;
+        this.lastUpdateMs = performance.now() - t0;
+        this.status.textContent = `Computed in this page (${s.dtype}) from the matrices and inputs PyTorch drew when ` +
+          `the book was built: ${this.lastUpdateMs.toFixed(0)} ms.`;
+        this.resolveUpTo(version, s);
+      }
+      this.running = false;
+    }
+
+    resolveUpTo(version, s) {
+      this.waiters = this.waiters.filter((w) => (w.version <= version ? (w.resolve(s), false) : true));
+    }
+
+    // Plotly.react redraws only what differs from the last layout, comparing arrays by identity:
+    // the slider's steps, the buttons and each precision's tick arrays are built once and reused,
+    // so a move of |W_h| redraws the curves and the title, not 196 slider ticks and the axes.
+    draw(s) {
+      const spec = this.spec, base = this.baseLayout;
+      if (!this.fixed) {
+        const old = (base.sliders || [{}])[0], menu = (base.updatemenus || [{}])[0];
+        this.fixed = {
+          axes: {},
+          slider: Object.assign({}, old, {
+            currentvalue: Object.assign({}, old.currentvalue, { prefix: spec.sliderPrefix }),
+            steps: spec.sliderValues.map((x) => ({ method: "skip", label: spec.sliderLabel(x), args: [] })) }),
+          menu: Object.assign({}, menu, {
+            buttons: PRESET_LENGTHS.map((L) => ({ method: "skip", label: `length ${L}`, args: [{ seqLen: L }] })) }),
+        };
+      }
+      const fixed = this.fixed;
+      fixed.axes[s.dtype] = fixed.axes[s.dtype] || Object.assign({}, base.yaxis, gradientAxis(s.dtype, spec.yTitle));
+      const data = spec.traces.map((name, k) => {
+        const norms = this.curves[name];
+        return {
+          type: "scatter", mode: "lines", x0: 0, dx: 1, hovertemplate: "%{y:.3g}",
+          line: (this.lines = this.lines || spec.traces.map((_, i) => (this.gd.data[i] || {}).line))[k],
+          visible: !!norms, showlegend: !!norms,
+          name: norms ? traceLabel(spec.label(name), norms) : spec.label(name),
+          y: norms ? encode(norms, s.dtype) : [],
+        };
+      });
+      const layout = Object.assign({}, base, {
+        title: Object.assign({}, base.title, { text: spec.title(s) }),
+        xaxis: Object.assign({}, base.xaxis, { range: [0, s.seqLen - 1] }),
+        yaxis: fixed.axes[s.dtype],
+        sliders: [Object.assign({}, fixed.slider, { active: this.sliderIndex(s[spec.sliderKey]) })],
+        updatemenus: [Object.assign({}, fixed.menu, { active: PRESET_LENGTHS.indexOf(s.seqLen) })],
+      });
+      return Plotly.react(this.gd, data, layout);
+    }
+
+    // the slider step nearest to a value (the slider shows the value rounded to its grid)
+    sliderIndex(v) {
+      const values = this.spec.sliderValues;
+      if (v === null) return values.indexOf(null);
+      let best = -1;
+      values.forEach((x, i) => { if (x !== null && (best < 0 || Math.abs(x - v) < Math.abs(values[best] - v))) best = i; });
+      return best;
+    }
+  }
+
+  function clamp(v, lo, hi) { return Math.min(hi, Math.max(lo, v)); }
+
+  const STYLE = `.flow-controls { display: flex; flex-wrap: wrap; gap: .3rem 1.4rem; margin: .6rem 0; font-size: .9rem;
+  color: var(--pst-color-text-base, inherit); }
+.flow-controls label { white-space: nowrap; }
+.flow-controls input[type=range] { width: 11rem; vertical-align: middle; }
+.flow-controls .flow-number { width: 5.5rem; }
+.flow-controls .flow-status { flex-basis: 100%; margin: 0; font-size: .8rem; opacity: .75; }
+html[data-theme="dark"] .flow-controls { color-scheme: dark; }`;
+
+  function start() {
+    if (document.querySelector("div.flow-engine[data-engine]")) {
+      const style = document.createElement("style");
+      style.textContent = STYLE;
+      document.head.appendChild(style);
+    }
+    window.FlowEngine = { core, explorers: [], ready: null };
+    const markers = [...document.querySelectorAll("div.flow-engine[data-engine]")];
+    const ready = [];
+    for (const marker of markers) {
+      if (!SPECS[marker.dataset.engine] || typeof Plotly === "undefined") continue;
+      const gd = marker.parentNode.querySelector(".plotly-graph-div");
+      if (!gd || !gd.data) continue;
+      const explorer = new Explorer(marker, gd);
+      window.FlowEngine.explorers.push(explorer);
+      ready.push(explorer.set({}));
+    }
+    window.FlowEngine.ready = Promise.all(ready);
+  }
+
+  if (typeof module !== "undefined") module.exports = { core, decode };   // node, for quick checks
+  if (typeof document !== "undefined") {
+    if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+    else start();
+  }
+})();

@@ -1,0 +1,125 @@
+"""Every module of helpers says, in its docstring, which chapters use it, and that stays true.
+
+A chapter uses a module when its code names the module or one of the module's own functions or
+classes (`helpers.gradient_flow(...)`, `from helpers.seq2seq import ...`). The docstring carries
+one line `Used in: 1.3, 1.4.` (the introduction and the summary by name; `every chapter` when all
+of them do). A module no chapter names is plumbing: its line says which modules import it,
+`Used by: helpers.plots, helpers.timing.`, or how many when that list would be long,
+`Used by: 38 modules of helpers.`
+"""
+import ast
+import importlib
+import json
+import pkgutil
+import re
+from pathlib import Path
+
+import pytest
+
+import helpers
+
+ROOT = Path(__file__).resolve().parents[1]
+MODULES = sorted(m.name for m in pkgutil.iter_modules(helpers.__path__))
+
+
+def chapter_name(path):
+    """00_introduction -> 'the introduction', 03_... -> '1.3', 09_summary... -> 'the summary'."""
+    number = int(path.name[:2])
+    return {0: "the introduction", 9: "the summary"}.get(number, f"1.{number}")
+
+
+CHAPTERS = {chapter_name(p): p for p in sorted((ROOT / "book").glob("*.ipynb"))}
+
+
+def own_names(module):
+    """The public functions, classes and constants a module defines itself (not its imports)."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    names = set()
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+    return {n for n in names if not n.startswith("_")}
+
+
+def imported_modules(module):
+    """The helpers modules that `module` imports (relative imports inside the package)."""
+    tree = ast.parse(Path(module.__file__).read_text())
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.level == 1:
+            if node.module:
+                found.add(node.module.split(".")[0])
+            else:
+                found.update(alias.name for alias in node.names)
+    return found & set(MODULES)
+
+
+def chapters_using():
+    """{module: set of chapter names whose code names it or one of its own names}."""
+    names = {name: own_names(importlib.import_module(f"helpers.{name}")) for name in MODULES}
+    used = {name: set() for name in MODULES}
+    for chapter, path in CHAPTERS.items():
+        cells = json.loads(path.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        for name in MODULES:
+            if any(re.search(rf"\bhelpers\.{re.escape(n)}\b", code) for n in {name} | names[name]):
+                used[name].add(chapter)
+    return used
+
+
+def importers():
+    """{module: set of 'helpers.X' that import it}."""
+    found = {name: set() for name in MODULES}
+    for name in MODULES:
+        for dep in imported_modules(importlib.import_module(f"helpers.{name}")):
+            found[dep].add(f"helpers.{name}")
+    return found
+
+
+USED = chapters_using()
+IMPORTERS = importers()
+
+
+def stated(module, label):
+    """The set a docstring's `Used in:` or `Used by:` line names, or None without that line."""
+    line = re.search(rf"^{label}: (.+?)\.$", module.__doc__ or "", re.M | re.S)   # may wrap
+    if line is None:
+        return None
+    text = " ".join(line.group(1).split())
+    if text == "every chapter":
+        return set(CHAPTERS)
+    return {part.strip() for part in text.split(",")}
+
+
+def importer_count(module):
+    line = re.search(r"^Used by: (\d+) modules of helpers\.$", module.__doc__ or "", re.M)
+    return int(line.group(1)) if line else None
+
+
+@pytest.mark.parametrize("name", MODULES)
+def test_the_docstring_names_the_chapters_that_use_the_module(name):
+    module = importlib.import_module(f"helpers.{name}")
+    if USED[name]:
+        assert stated(module, "Used in") == USED[name], \
+            f"helpers/{name}.py: its 'Used in:' line should name {sorted(USED[name])}"
+    else:
+        assert IMPORTERS[name], f"helpers/{name}.py is used by no chapter and no module"
+        if importer_count(module) is not None:
+            assert importer_count(module) == len(IMPORTERS[name]), \
+                f"helpers/{name}.py: {len(IMPORTERS[name])} modules import it"
+        else:
+            assert stated(module, "Used by") == IMPORTERS[name], \
+                f"helpers/{name}.py: its 'Used by:' line should name {sorted(IMPORTERS[name])}"
+
+
+def test_usage_is_found_in_the_chapters_and_the_imports():
+    """The scan itself: 1.3 calls gradient_flow, no chapter names checks and plots imports it."""
+    assert "1.3" in USED["gradient_flow"] and "1.2" not in USED["gradient_flow"]
+    assert not USED["checks"] and "helpers.plots" in IMPORTERS["checks"]
+    doc = type("M", (), {"__doc__": "x\n\nUsed in: 1.2, the summary.\n"})
+    assert stated(doc, "Used in") == {"1.2", "the summary"} and stated(doc, "Used by") is None
+    wrapped = type("M", (), {"__doc__": "x\n\nUsed by: helpers.a,\n    helpers.b.\n"})
+    assert stated(wrapped, "Used by") == {"helpers.a", "helpers.b"}
+    assert importer_count(type("M", (), {"__doc__": "Used by: 3 modules of helpers.\n"})) == 3
