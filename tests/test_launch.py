@@ -67,10 +67,11 @@ def fresh_environment(root, packages):
     python = venv / "bin" / "python"
     subprocess.run([python, "-m", "pip", "install", "--quiet", "nbclient", "nbformat", "setuptools>=68"]
                    + packages, check=True)
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_SITE_BUILD", "TORCH_NUM_THREADS")}
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV", "COURSE_SITE_BUILD")}
+    # one torch thread, as in the build: on a busy 2-core runner a second thread waits at every barrier
+    # (1.7 ran past 900 s in one cell that way while a build ran beside it)
     env.update(COURSE_REPOSITORY=f"file://{clone}", PIP_NO_INDEX="1", PIP_NO_BUILD_ISOLATION="0",
-               PATH=f"{venv / 'bin'}:{env['PATH']}")
+               PATH=f"{venv / 'bin'}:{env['PATH']}", TORCH_NUM_THREADS="1")
     assert subprocess.run([python, "-c", "import helpers"], capture_output=True, cwd=root,
                           env=env).returncode != 0
     return python, env
