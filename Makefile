@@ -17,7 +17,7 @@ TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
 # the checked outputs are stored with one thread (see start_notebook)
 export TORCH_NUM_THREADS ?= 1
 
-.PHONY: book test unit notebooks live chromium lab outputs clean
+.PHONY: book test unit notebooks live colab chromium lab outputs clean
 
 $(READY): requirements.txt pyproject.toml
 	@[ -n "$(PYTHON)" ] || { echo "No Python 3.10 to 3.13 found (looked for python3.11, python3.12, python3.13," \
@@ -49,7 +49,7 @@ GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test: book chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not live"    # unit, site, browser and launch tests, the build's checks
+	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book   # nbval on the second CPU code path
 
 # nbval on both CPU code paths, without building the book (after `make outputs`).
@@ -65,6 +65,10 @@ unit: $(READY)
 # Every chapter in JupyterLab in headless Chromium: Run All, then a control of every explorer moves.
 live: $(READY) chromium
 	$(BIN)/python -m pytest -q -s -m live tests
+
+# Every chapter with an explorer, alone, in an environment with Colab's preinstalled versions.
+colab: $(READY)
+	$(BIN)/python -m pytest -q -m colab tests
 
 # Open the chapters live in JupyterLab (requirements.txt pins it). The reader's
 # kernels get all cores: the one-thread default above is for the build and the tests only.

@@ -127,6 +127,7 @@ def colab_environment(tmp_path_factory):
 
 
 @pytest.mark.launch
+@pytest.mark.colab
 @pytest.mark.parametrize("chapter", EXPLORER_CHAPTERS, ids=lambda p: p.name)
 def test_every_explorer_shows_its_widget_face_with_colabs_versions(chapter, colab_environment, tmp_path):
     """Colab's frontend speaks ipywidgets 7: installing helpers must not replace Colab's widgets or
