@@ -133,6 +133,9 @@ def test_the_explorer_pages_are_found():
 @pytest.mark.parametrize("page_name", EXPLORER_PAGES)
 def test_every_explorer_slider_changes_the_plotted_data(browser, server, page_name):
     page, problems = open_page(browser, f"{server}/{page_name}.html")
+    # as a reader would, unfold the folded sections first: a figure inside a closed one has no size
+    page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
+    page.wait_for_timeout(1500)
     rails = page.locator("rect.slider-rail-touch-rect")
     assert rails.count() > 0
     # where each slider starts, as a fraction of its rail, so the click lands at the other end
