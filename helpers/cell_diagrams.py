@@ -7,8 +7,7 @@ recolours the text). The labels follow chapter 1.4's equations and helpers.gated
 
 Used in: 1.4.
 """
-import plotly.graph_objects as go
-
+from .diagrams import Drawing
 from .plots import PALETTE, describe
 
 WIRE = "#8c96a0"        # readable on white and on the dark theme's background
@@ -16,11 +15,11 @@ HIGHWAY = PALETTE[1]    # the path that carries the state from step to step
 GATE_W, GATE_H, OP_R = 0.42, 0.32, 0.24
 
 
-class _Drawing:
-    """A few primitives on one figure, in data coordinates (x right, y up, 1 unit = 1 unit)."""
+class _Drawing(Drawing):
+    """A cell's primitives: its frame, gates, element-wise operations and wires."""
 
     def __init__(self):
-        self.fig = go.Figure()
+        super().__init__(label_size=14, top_margin=50)
 
     def frame(self, x0, y0, x1, y1):
         self.fig.add_shape(type="rect", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=WIRE, width=1, dash="dot"),
@@ -54,15 +53,6 @@ class _Drawing:
         else:
             self.fig.add_shape(type="line", x0=x0, y0=y0, x1=x1, y1=y1, line=dict(color=color, width=width))
 
-    def label(self, x, y, text, size=14, **extra):
-        self.fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=size), **extra)
-
-    def finish(self, title, x_range, y_range, height):
-        self.fig.update_xaxes(visible=False, range=list(x_range))
-        self.fig.update_yaxes(visible=False, range=list(y_range), scaleanchor="x", scaleratio=1)
-        self.fig.update_layout(title=title, height=height, hovermode=False, showlegend=False,
-                               margin=dict(l=10, r=10, t=50, b=10))
-        return self.fig
 
 
 def lstm_cell_figure():

@@ -8,21 +8,18 @@ anything: the attention diagram's weights are the softmax of the scores it is gi
 Used in: 1.6, 1.7.
 """
 import numpy as np
-import plotly.graph_objects as go
 import torch
 
 from .checks import check_int
+from .diagrams import Drawing
 from .plots import PALETTE, describe
 
 LINE = "#8c8c8c"           # arrows and outlines: visible in the light and the dark theme
 HALF_W, HALF_H = 0.3, 0.2  # half the size of a state box, in data units
 
 
-class _Drawing:
-    """A figure with equal axis scales and helpers for boxes, arrows and labels."""
-
-    def __init__(self):
-        self.fig = go.Figure()
+class _Drawing(Drawing):
+    """The state boxes and arrows of the sequence diagrams."""
 
     def box(self, cx, cy, color, text, opacity=0.3, half_w=HALF_W, half_h=HALF_H, dash="solid", size=15):
         self.fig.add_shape(type="rect", x0=cx - half_w, x1=cx + half_w, y0=cy - half_h, y1=cy + half_h,
@@ -37,15 +34,6 @@ class _Drawing:
         self.fig.add_annotation(x=x1, y=y1, ax=x0, ay=y0, xref="x", yref="y", axref="x", ayref="y", text="",
                                 showarrow=True, arrowhead=2, arrowsize=1.1, arrowwidth=width, arrowcolor=color)
 
-    def label(self, x, y, text, size=13, **style):
-        self.fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=size), **style)
-
-    def finish(self, x_range, y_range, title, height):
-        self.fig.update_xaxes(visible=False, range=list(x_range))
-        self.fig.update_yaxes(visible=False, range=list(y_range), scaleanchor="x", scaleratio=1)
-        self.fig.update_layout(title=title, height=height, hovermode=False, showlegend=False,
-                               margin=dict(l=10, r=10, t=60, b=10))
-        return self.fig
 
 
 def bottleneck_diagram(src_len=4, tgt_len=4):
@@ -84,8 +72,8 @@ def bottleneck_diagram(src_len=4, tgt_len=4):
             size=12)
     d.label(c_x, 0.45, "all of the source,<br>in d numbers", size=12)
     d.label((dec_x[0] + dec_x[-1]) / 2, 2.55, "decoder: writes the target, starting from c", size=13)
-    fig = d.finish((0.35, dec_x[-1] + 0.6), (-0.4, 2.8),
-                   "The encoder-decoder: the whole source through one vector", height=330)
+    fig = d.finish("The encoder-decoder: the whole source through one vector",
+                   (0.35, dec_x[-1] + 0.6), (-0.4, 2.8), height=330)
     return describe(fig, caption=(
         "The encoder reads the source into a chain of states, and only the last one, the context c, "
         "reaches the decoder: however long the source, everything the decoder learns about it has "
@@ -140,8 +128,8 @@ def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fa
                        ("weights", "weights: softmax,<br>positive, sum to 1"),
                        ("context", "context: weighted<br>sum of the values")):
         d.label(side, rows[name], text, size=12, xanchor="left")
-    fig = d.finish((q_x - 0.8, side + 2.0), (-0.75, 4.6), "One attention step: query, keys, scores, weights, context",
-                   height=520)
+    fig = d.finish("One attention step: query, keys, scores, weights, context",
+                   (q_x - 0.8, side + 2.0), (-0.75, 4.6), height=520)
     strongest = keys[int(np.argmax(weights))]
     return describe(fig, caption=(
         "One output step reads the source: the decoder state scores every encoder state, the softmax turns "
