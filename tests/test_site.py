@@ -101,6 +101,8 @@ def open_page(browser, url, color_scheme="light"):
     page.on("response", lambda r: problems.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
     page.goto(url, wait_until="load")
     page.wait_for_timeout(1500)
+    # the in-page explorers (flow_engine.js) replace their figure's plotly slider at their first draw
+    page.evaluate("() => window.FlowEngine && window.FlowEngine.ready")
     return page, problems
 
 
@@ -130,22 +132,27 @@ def test_the_explorer_pages_are_found():
     assert "book/03_vanishing_gradients" in EXPLORER_PAGES and "book/02_rnns" in EXPLORER_PAGES
 
 
+# A slider a reader drags: plotly's own (its rail), or the range input of an in-page explorer.
+SLIDERS = "rect.slider-rail-touch-rect, .flow-controls input[type=range]"
+
+
 @pytest.mark.parametrize("page_name", EXPLORER_PAGES)
 def test_every_explorer_slider_changes_the_plotted_data(browser, server, page_name):
     page, problems = open_page(browser, f"{server}/{page_name}.html")
     # as a reader would, unfold the folded sections first: a figure inside a closed one has no size
     page.evaluate("() => document.querySelectorAll('details').forEach(d => { d.open = true; })")
     page.wait_for_timeout(1500)
-    rails = page.locator("rect.slider-rail-touch-rect")
-    assert rails.count() > 0
+    sliders = page.locator(SLIDERS)
+    assert sliders.count() > 0
     # where each slider starts, as a fraction of its rail, so the click lands at the other end
-    starts = page.evaluate("""() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd =>
-      (gd.layout.sliders || []).map(s => s.active / Math.max(1, s.steps.length - 1)))""")
-    assert len(starts) == rails.count()
-    for i in range(rails.count()):
+    starts = page.evaluate("""(selector) => [...document.querySelectorAll(selector)].map(el => {
+      if (el.tagName === 'INPUT') return (el.value - el.min) / (el.max - el.min);
+      const gd = el.closest('.js-plotly-plot'), index = [...gd.querySelectorAll('rect.slider-rail-touch-rect')].indexOf(el);
+      const s = gd.layout.sliders[index]; return s.active / Math.max(1, s.steps.length - 1); })""", SLIDERS)
+    for i in range(sliders.count()):
         before = page.evaluate(PLOTTED)
-        rails.nth(i).scroll_into_view_if_needed()
-        box = rails.nth(i).bounding_box()
+        sliders.nth(i).scroll_into_view_if_needed()
+        box = sliders.nth(i).bounding_box()
         target = 0.98 if starts[i] < 0.5 else 0.02
         page.mouse.click(box["x"] + target * box["width"], box["y"] + box["height"] / 2)
         page.wait_for_timeout(800)
@@ -154,19 +161,31 @@ def test_every_explorer_slider_changes_the_plotted_data(browser, server, page_na
     page.close()
 
 
-def test_gradient_explorer_length_buttons_work_after_the_slider(browser, server):
-    page, problems = open_page(browser, f"{server}/book/03_vanishing_gradients.html")
-    rail = page.locator("rect.slider-rail-touch-rect").first
-    rail.scroll_into_view_if_needed()
-    box = rail.bounding_box()
-    page.mouse.click(box["x"] + 0.9 * box["width"], box["y"] + box["height"] / 2)
+# The in-page explorers: their swept control's range input, then a length button, as a reader clicks.
+LENGTH_BUTTONS = {"03_vanishing_gradients": ("radiusRange", "length 20"), "04_lstm_gru": ("biasRange", "length 20")}
+
+
+@pytest.mark.parametrize("chapter", sorted(c for c in LENGTH_BUTTONS if c in CHAPTERS))
+def test_explorer_length_buttons_work_after_the_slider(browser, server, chapter):
+    page, problems = open_page(browser, f"{server}/book/{chapter}.html")
+    slider_key, button = LENGTH_BUTTONS[chapter]
+    figure = page.locator(".flow-controls + figure .js-plotly-plot").first
+    plotted = lambda: figure.evaluate("el => JSON.stringify(el.data.filter(t => t.visible !== false).map(t => t.y))")
+    assert figure.evaluate("el => (el.layout.sliders || []).length") == 0   # the controls above replace it
+    before = plotted()
+    slider = page.locator(f".flow-controls input[data-key={slider_key}]").first
+    for position in (0.9, 0.6):      # two different values, both different from the start
+        slider.scroll_into_view_if_needed()
+        box = slider.bounding_box()
+        page.mouse.click(box["x"] + position * box["width"], box["y"] + box["height"] / 2)
+        page.wait_for_timeout(800)
+        after = plotted()
+        assert after != before, f"the slider at {position} left the curves as they were"
+        before = after
+    page.get_by_role("button", name=button, exact=True).first.click()
     page.wait_for_timeout(800)
-    # the length buttons switch the visible curves and keep working after the slider moved
-    page.get_by_text("length 20", exact=True).first.click()
-    page.wait_for_timeout(500)
-    lengths = page.evaluate("() => [...document.querySelectorAll('.js-plotly-plot')].map(gd => "
-                            "(gd.data || []).filter(t => t.visible !== false).map(t => t.y.length))")
-    assert any(ls and all(n == 20 for n in ls) for ls in lengths)
+    lengths = figure.evaluate("el => el.data.filter(t => t.visible !== false).map(t => t.y.length)")
+    assert lengths and all(n == int(button.split()[-1]) for n in lengths)
     assert problems == []
     page.close()
 
@@ -186,35 +205,6 @@ def test_figures_follow_the_colour_mode(browser, server, mode):
     tick = page.locator(".js-plotly-plot .ytick text").first
     luminance = tick.evaluate(LUMINANCE)
     assert (luminance > 0.6) if mode == "dark" else (luminance < 0.4), f"axis text luminance {luminance:.2f} in {mode}"
-    assert problems == []
-    page.close()
-
-
-# Explorers with length buttons besides chapter 03's: the button to press after the slider moved.
-LENGTH_BUTTONS = {"04_lstm_gru": "length 20"}
-
-
-@pytest.mark.parametrize("chapter", sorted(c for c in LENGTH_BUTTONS if c in CHAPTERS))
-def test_chapter_explorer_slider_changes_the_plotted_data(browser, server, chapter):
-    page, problems = open_page(browser, f"{server}/book/{chapter}.html")
-    slider_figure = page.locator(".js-plotly-plot", has=page.locator("rect.slider-rail-touch-rect")).first
-    index = page.evaluate("(el) => [...document.querySelectorAll('.js-plotly-plot')].indexOf(el)",
-                          slider_figure.element_handle())
-    before = page.evaluate(PLOTTED)[index]
-    for position in (0.9, 0.6):      # two different gate biases, both different from the start
-        rail = slider_figure.locator("rect.slider-rail-touch-rect").first
-        rail.scroll_into_view_if_needed()
-        box = rail.bounding_box()
-        page.mouse.click(box["x"] + position * box["width"], box["y"] + box["height"] / 2)
-        page.wait_for_timeout(800)
-        after = page.evaluate(PLOTTED)[index]
-        assert after != before, f"slider at {position} left the curves as they were"
-        before = after
-    slider_figure.get_by_text(LENGTH_BUTTONS[chapter], exact=True).first.click()
-    page.wait_for_timeout(500)
-    lengths = page.evaluate("(el) => (el.data || []).filter(t => t.visible !== false).map(t => t.y.length)",
-                            slider_figure.element_handle())
-    assert lengths and all(n == int(LENGTH_BUTTONS[chapter].split()[-1]) for n in lengths)
     assert problems == []
     page.close()
 

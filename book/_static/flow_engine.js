@@ -43,13 +43,17 @@
 
     // The same in float32: M and x hold float32 values, so each product is exact in a double and
     // rounding the running sum once per term is a float32 fused multiply-add, as torch's kernels do.
+    // x is first copied into doubles: converting each float32 as it is loaded cost a quarter more.
+    let xs = new Float64Array(0);
     function matvec32(M, rows, cols, x, xo, out) {
+      if (xs.length < cols) xs = new Float64Array(cols);
+      for (let k = 0; k < cols; k++) xs[k] = x[xo + k];
       let j = 0;
       for (; j + 3 < rows; j += 4) {
         const r0 = j * cols, r1 = r0 + cols, r2 = r1 + cols, r3 = r2 + cols;
         let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (let k = 0; k < cols; k++) {
-          const v = x[xo + k];
+          const v = xs[k];
           a0 = f32(a0 + M[r0 + k] * v); a1 = f32(a1 + M[r1 + k] * v);
           a2 = f32(a2 + M[r2 + k] * v); a3 = f32(a3 + M[r3 + k] * v);
         }
@@ -57,7 +61,7 @@
       }
       for (; j < rows; j++) {
         let a = 0;
-        for (let k = 0, r = j * cols; k < cols; k++) a = f32(a + M[r + k] * x[xo + k]);
+        for (let k = 0, r = j * cols; k < cols; k++) a = f32(a + M[r + k] * xs[k]);
         out[j] = a;
       }
     }
@@ -332,9 +336,10 @@
 
   // ---------------------------------------------------------------------------------------------
   // Workers: a Blob URL holding flowCore's source (file workers are blocked from file://). Jobs
-  // above MAIN_THREAD_WORK multiply-adds go to a small pool, so a long case never blocks the page
-  // and the curves of one figure compute side by side. Results come back as transferred buffers.
-  const MAIN_THREAD_WORK = 3e7;
+  // above PAGE_WORK multiply-adds go to a small pool, so the curves of one figure compute side by
+  // side and a long case never blocks the page. Results come back as transferred buffers.
+  const PAGE_WORK = 1e7;          // below this (~10 ms) the round trip to a worker was measured to cost more
+  const LONG_WORK = 3e7;          // above this the status line says the figure is on its way
   let pool = null;
 
   function workerSource() {
@@ -348,10 +353,21 @@ self.onmessage = (e) => {
 };`;
   }
 
-  // One worker per core, up to four (the page waits while they work, so every core may take a
-  // curve; more workers than cores was measured slower on a loaded two-core machine). Jobs go to
-  // the worker with the least work queued; workers stay warm between updates.
-  const POOL_SIZE = Math.max(1, Math.min(4, (typeof navigator !== "undefined" && navigator.hardwareConcurrency) || 2));
+  const CORES = Math.max(1, (typeof navigator !== "undefined" && navigator.hardwareConcurrency) || 2);
+  const POOL_SIZE = 4;            // a figure has at most four curves
+
+  // How many workers a batch of jobs should use: one per core, packed largest first, or one per
+  // job, sharing the cores. Three equal curves on two cores finish in 1.5 curves' time shared and
+  // in 2 packed; an LSTM, a GRU and an RNN (work 4, 3, 1) finish in 4 packed and in 4.5 shared.
+  function workersFor(costs) {
+    const loads = new Array(Math.min(CORES, costs.length)).fill(0);
+    for (const c of costs.slice().sort((a, b) => b - a)) loads[loads.indexOf(Math.min(...loads))] += c;
+    const packed = Math.max(...loads);
+    let shared = 0, done = 0;
+    const left = costs.slice().sort((a, b) => a - b);
+    left.forEach((c, i) => { shared += (c - done) / Math.min(1, CORES / (left.length - i)); done = c; });
+    return shared < packed ? costs.length : loads.length;
+  }
 
   function makePool() {
     const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
@@ -371,8 +387,9 @@ self.onmessage = (e) => {
       workers.push(w);
     }
     let id = 0;
-    return function runInWorker(key, d, job) {
-      const w = workers.reduce((a, b) => (b.load < a.load ? b : a));
+    // Jobs go to the least loaded of the first `width` workers; workers stay warm between updates.
+    return function runInWorker(key, d, job, width) {
+      const w = workers.slice(0, width).reduce((a, b) => (b.load < a.load ? b : a));
       const msg = { id: ++id, key, job }, cost = core.cost(d, job);
       if (!w.sent.has(key)) { msg.d = d; w.sent.add(key); }
       w.load += cost;
@@ -385,27 +402,31 @@ self.onmessage = (e) => {
   const CACHE_SIZE = 256;
   const cache = new Map();
 
-  function compute(key, d, job) {
-    const id = key + JSON.stringify(job);
-    if (cache.has(id)) {
-      const hit = cache.get(id);
-      cache.delete(id);
-      cache.set(id, hit);            // most recently used last
-      return hit;
+  // The curves of a batch of jobs, from the cache, the workers and this thread, and whether any
+  // went to a worker. The workers are sent theirs first, so this thread's share overlaps them.
+  function computeAll(key, d, jobs) {
+    const ids = jobs.map((job) => key + JSON.stringify(job)), curves = new Array(jobs.length);
+    const fresh = [];
+    jobs.forEach((job, k) => {
+      if (cache.has(ids[k])) {
+        curves[k] = cache.get(ids[k]);
+        cache.delete(ids[k]);
+        cache.set(ids[k], curves[k]);        // most recently used last
+      } else fresh.push(k);
+    });
+    const heavy = typeof Worker === "undefined" ? [] : fresh.filter((k) => core.cost(d, jobs[k]) > PAGE_WORK);
+    if (heavy.length) {
+      pool = pool || makePool();
+      const width = workersFor(heavy.map((k) => core.cost(d, jobs[k])));
+      for (const k of heavy) curves[k] = pool(key, d, jobs[k], width);
     }
-    const curve = computeFresh(key, d, job);
-    cache.set(id, curve);
-    curve.catch(() => cache.delete(id));
-    if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
-    return curve;
-  }
-
-  function computeFresh(key, d, job) {
-    if (core.cost(d, job) <= MAIN_THREAD_WORK || typeof Worker === "undefined") {
-      return Promise.resolve(core.run(d, job));
+    for (const k of fresh) if (!curves[k]) curves[k] = Promise.resolve(core.run(d, jobs[k]));
+    for (const k of fresh) {
+      cache.set(ids[k], curves[k]);
+      curves[k].catch(() => cache.delete(ids[k]));
+      if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
     }
-    pool = pool || makePool();
-    return pool(key, d, job);
+    return { curves: Promise.all(curves), inWorker: heavy.length > 0 };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -447,16 +468,16 @@ self.onmessage = (e) => {
   // The two explorers: their controls, their curves and their titles.
   const INITS = ["default", "xavier", "orthogonal", "identity"];
   const PRESET_LENGTHS = [20, 100, 1000];
+  const FIGURE_HEIGHT = 520, FIGURE_MARGIN = { t: 100, b: 60 };   // title (two lines) and legend above, axis below
+  const FIGURE_TITLE_Y = 0.95;   // plotly anchors a two-line title's top by its second line: lower it into the figure
+  const SETTLE_MS = 150;      // a pause in the changes this long gets the full redraw
 
   const SPECS = {
     "gradient-flow": {
       start: { radius: 1.0, seqLen: 1000, init: "all", hidden: 64, dtype: "float32" },
       traces: INITS,
       sliderKey: "radius",
-      sliderValues: range(0.05, 2.0, 0.05),   // the figure's own slider: every 0.05 (each step redrawn costs time)
       fineStep: 0.01,                          // the range input above the figure: every 0.01
-      sliderLabel: (v) => fixed(v, 2),
-      sliderPrefix: "|W_h| = spectral radius ρ(W_hh) = ",
       yTitle: "‖∂L/∂hₜ‖ (log scale)",
       controls: [
         { key: "radius", label: "|W_h| = ρ (0.05–2)", kind: "number", min: 0.05, max: 2.0, step: 0.01 },
@@ -475,31 +496,23 @@ self.onmessage = (e) => {
       start: { bias: null, seqLen: 100, hidden: 64, dtype: "float32" },
       traces: ["rnn", "lstm", "gru"],
       sliderKey: "bias",
-      sliderValues: [null].concat(range(-4, 8, 0.5)),
       fineStep: 0.05,
-      sliderLabel: (v) => (v === null ? "PyTorch default" : fixed(v, 2)),
-      sliderPrefix: "starting bias of the keep gate (LSTM forget, GRU update) = ",
       yTitle: "‖∂L/∂xₜ‖ (log scale)",
       controls: [
-        { key: "bias", label: "gate bias (−4 to 8; empty: PyTorch default)", kind: "number", min: -4, max: 8,
-          step: 0.05, empty: null },
+        { key: "bias", label: "gate bias (−4 to 8)", kind: "number", min: -4, max: 8,
+          step: 0.05, empty: null, emptyLabel: "PyTorch default" },
         { key: "seqLen", label: "length (10–1000 steps)", kind: "length" },
         { key: "hidden", label: "hidden size (units)", kind: "select", options: [16, 32, 64, 128, 256] },
         { key: "dtype", label: "precision (dtype)", kind: "select", options: ["float32", "float64"] },
       ],
+      // the RNN has no gate: its job ignores the bias, so a drag of the bias redraws it from the cache
       jobs: (s) => ["rnn", "lstm", "gru"].map((cell) => ({
-        trace: cell, job: { engine: "gated-flow", cell, bias: s.bias, seqLen: s.seqLen, dtype: s.dtype } })),
+        trace: cell, job: { engine: "gated-flow", cell, bias: cell === "rnn" ? null : s.bias, seqLen: s.seqLen, dtype: s.dtype } })),
       label: (name) => ({ rnn: "RNN (no gate)", lstm: "LSTM (forget gate)", gru: "GRU (update gate)" })[name],
       title: (s) => `Gradient reaching step t from a loss at the last step<br>hidden ${s.hidden}, ${s.dtype}, ` +
         `gate bias ${s.bias === null ? "PyTorch default" : fixed(s.bias, 2)}, length ${s.seqLen}`,
     },
   };
-
-  function range(lo, hi, step) {
-    const n = Math.round((hi - lo) / step), out = [];
-    for (let i = 0; i <= n; i++) out.push(Number((lo + i * step).toFixed(10)));
-    return out;
-  }
 
   class Explorer {
     constructor(marker, gd) {
@@ -518,15 +531,15 @@ self.onmessage = (e) => {
       this.buildControls(gd.closest("figure") || gd);
     }
 
-    // Controls above the figure. The figure keeps a plotly slider (fine steps) and length buttons.
+    // Controls above the figure. They replace the static figure's plotly slider and length buttons
+    // at the first draw: replotting those on every change took most of a 60 fps frame.
     buildControls(figure) {
       const box = document.createElement("div");
       box.className = "flow-controls";
       this.inputs = {};
       for (const c of this.spec.controls) {
-        const label = document.createElement("label");
+        let label = document.createElement("label"), input;
         label.textContent = c.label + " ";
-        let input;
         if (c.kind === "select") {
           input = document.createElement("select");
           for (const o of c.options) input.add(new Option(String(o), String(o)));
@@ -540,6 +553,9 @@ self.onmessage = (e) => {
           number.addEventListener("change", () => this.set({ seqLen: clamp(Math.round(Number(number.value)), 10, 1000) }));
           this.inputs.seqLenNumber = number;
           label.append(input, " ", number);
+          box.append(label);
+          label = document.createElement("span");
+          for (const L of PRESET_LENGTHS) label.append(this.button(`length ${L}`, { seqLen: L }), " ");
         } else {
           input = document.createElement("input");
           Object.assign(input, { type: "number", min: c.min, max: c.max, step: "any", className: "flow-number" });
@@ -556,6 +572,7 @@ self.onmessage = (e) => {
         }
         input.dataset.key = c.key;
         if (c.kind !== "length") label.append(input);
+        if ("empty" in c) label.append(" ", this.button(c.emptyLabel, { [c.key]: c.empty }));
         this.inputs[c.key] = input;
         box.append(label);
       }
@@ -563,12 +580,13 @@ self.onmessage = (e) => {
       this.status.className = "flow-status";
       box.append(this.status);
       figure.parentNode.insertBefore(box, figure);
-      this.gd.on("plotly_sliderchange", (e) => {
-        if (e.interaction) this.set({ [this.spec.sliderKey]: this.spec.sliderValues[e.slider.active] });
-      });
-      this.gd.on("plotly_buttonclicked", (e) => {
-        if (e.button && e.button.args && e.button.args[0] && e.button.args[0].seqLen) this.set({ seqLen: e.button.args[0].seqLen });
-      });
+    }
+
+    button(text, changes) {
+      const b = document.createElement("button");
+      Object.assign(b, { type: "button", textContent: text, className: "flow-preset" });
+      b.addEventListener("click", (e) => { e.preventDefault(); this.set(changes); });
+      return b;
     }
 
     syncControls() {
@@ -619,12 +637,12 @@ self.onmessage = (e) => {
           continue;
         }
         const jobs = this.spec.jobs(s);
-        const slow = jobs.some((j) => core.cost(loaded.d, j.job) > MAIN_THREAD_WORK);
-        if (slow) this.status.textContent = "Computing in the background…";
-        this.lastWhere = slow && typeof Worker !== "undefined" ? "worker" : "page";
+        if (jobs.some((j) => core.cost(loaded.d, j.job) > LONG_WORK)) this.status.textContent = "Computing in the background…";
         let curves;
         try {
-          curves = await Promise.all(jobs.map((j) => compute(loaded.key, loaded.d, j.job)));
+          const batch = computeAll(loaded.key, loaded.d, jobs.map((j) => j.job));
+          this.lastWhere = batch.inWorker ? "worker" : "page";
+          curves = await batch.curves;
         } catch (err) {
           this.status.textContent = `The computation failed (${err.message}).`;
           this.drawn = version;
@@ -647,51 +665,81 @@ self.onmessage = (e) => {
       this.waiters = this.waiters.filter((w) => (w.version <= version ? (w.resolve(s), false) : true));
     }
 
-    // Plotly.react redraws only what differs from the last layout, comparing arrays by identity:
-    // the slider's steps, the buttons and each precision's tick arrays are built once and reused,
-    // so a move of |W_h| redraws the curves and the title, not 196 slider ticks and the axes.
+    // Two ways to redraw. Plotly.react replots the whole figure when a trace's data changes, about
+    // 20 ms here, more than a 60 fps frame. So when only the curves' values and the title differ
+    // from what is drawn (a drag of |W_h| or of the gate bias, with the same axes and legend), each
+    // curve's SVG path and the title's lines are rewritten in place (under a millisecond);
+    // a full react follows once the changes pause, so hover labels and Plotly's state catch up.
     draw(s) {
-      const spec = this.spec, base = this.baseLayout;
-      if (!this.fixed) {
-        const old = (base.sliders || [{}])[0], menu = (base.updatemenus || [{}])[0];
-        this.fixed = {
-          axes: {},
-          slider: Object.assign({}, old, {
-            currentvalue: Object.assign({}, old.currentvalue, { prefix: spec.sliderPrefix }),
-            steps: spec.sliderValues.map((x) => ({ method: "skip", label: spec.sliderLabel(x), args: [] })) }),
-          menu: Object.assign({}, menu, {
-            buttons: PRESET_LENGTHS.map((L) => ({ method: "skip", label: `length ${L}`, args: [{ seqLen: L }] })) }),
-        };
+      const data = this.traces(s), layout = this.layout(s);
+      const look = JSON.stringify([layout.xaxis.range, s.dtype, data.map((t) => t.visible && t.name)]);
+      clearTimeout(this.settle);
+      if (look === this.drawnLook && this.movePaths(data)) {
+        this.gd.data.forEach((t, k) => { t.y = data[k].y; });
+        // fresh arrays, so that react sees the data changed from what its last replot drew
+        this.settle = setTimeout(() => Plotly.react(this.gd, data.map((t) => Object.assign({}, t, { y: t.y.slice() })), layout),
+                                 SETTLE_MS);
+        return this.moveTitle(layout.title.text) ? Promise.resolve() : Plotly.relayout(this.gd, { "title.text": layout.title.text });
       }
-      const fixed = this.fixed;
-      fixed.axes[s.dtype] = fixed.axes[s.dtype] || Object.assign({}, base.yaxis, gradientAxis(s.dtype, spec.yTitle));
-      const data = spec.traces.map((name, k) => {
+      this.drawnLook = look;
+      return Plotly.react(this.gd, data, layout);
+    }
+
+    traces(s) {
+      const spec = this.spec;
+      this.lines = this.lines || spec.traces.map((_, i) => (this.gd.data[i] || {}).line);
+      return spec.traces.map((name, k) => {
         const norms = this.curves[name];
         return {
-          type: "scatter", mode: "lines", x0: 0, dx: 1, hovertemplate: "%{y:.3g}",
-          line: (this.lines = this.lines || spec.traces.map((_, i) => (this.gd.data[i] || {}).line))[k],
+          type: "scatter", mode: "lines", x0: 0, dx: 1, hovertemplate: "%{y:.3g}", line: this.lines[k],
           visible: !!norms, showlegend: !!norms,
           name: norms ? traceLabel(spec.label(name), norms) : spec.label(name),
           y: norms ? encode(norms, s.dtype) : [],
         };
       });
-      const layout = Object.assign({}, base, {
-        title: Object.assign({}, base.title, { text: spec.title(s) }),
-        xaxis: Object.assign({}, base.xaxis, { range: [0, s.seqLen - 1] }),
-        yaxis: fixed.axes[s.dtype],
-        sliders: [Object.assign({}, fixed.slider, { active: this.sliderIndex(s[spec.sliderKey]) })],
-        updatemenus: [Object.assign({}, fixed.menu, { active: PRESET_LENGTHS.indexOf(s.seqLen) })],
-      });
-      return Plotly.react(this.gd, data, layout);
     }
 
-    // the slider step nearest to a value (the slider shows the value rounded to its grid)
-    sliderIndex(v) {
-      const values = this.spec.sliderValues;
-      if (v === null) return values.indexOf(null);
-      let best = -1;
-      values.forEach((x, i) => { if (x !== null && (best < 0 || Math.abs(x - v) < Math.abs(values[best] - v))) best = i; });
-      return best;
+    // The static face's slider and buttons go (the controls above replace them), and the room they
+    // took. Each precision's axis is built once: react compares its tick arrays by identity.
+    layout(s) {
+      const base = this.baseLayout;
+      this.axes = this.axes || {};
+      this.axes[s.dtype] = this.axes[s.dtype] || Object.assign({}, base.yaxis, gradientAxis(s.dtype, this.spec.yTitle));
+      return Object.assign({}, base, {
+        title: Object.assign({}, base.title, { text: this.spec.title(s), y: FIGURE_TITLE_Y }),
+        xaxis: Object.assign({}, base.xaxis, { range: [0, s.seqLen - 1] }),
+        yaxis: this.axes[s.dtype],
+        sliders: [], updatemenus: [], height: FIGURE_HEIGHT,
+        margin: Object.assign({}, base.margin, FIGURE_MARGIN),
+      });
+    }
+
+    // Rewrites the drawn curves' paths in place; false when the figure is not as expected (then
+    // the caller replots). The axes' ranges are fixed, so Plotly's own c2p maps values to pixels.
+    movePaths(data) {
+      const full = this.gd._fullLayout, shown = data.filter((t) => t.visible);
+      const paths = [...this.gd.querySelectorAll(".scatterlayer .trace")].map((g) => g.querySelector("path.js-line"));
+      if (!full || !full.xaxis || !full.yaxis || typeof full.yaxis.c2p !== "function" ||
+          paths.length !== shown.length || paths.some((p) => !p)) return false;
+      const x = full.xaxis, y = full.yaxis;
+      shown.forEach((t, k) => {
+        let d = "";
+        for (let i = 0; i < t.y.length; i++) d += (i ? "L" : "M") + x.c2p(i).toFixed(2) + "," + y.c2p(t.y[i]).toFixed(2);
+        paths[k].setAttribute("d", d);
+      });
+      return true;
+    }
+
+    // Rewrites the title's lines (Plotly draws one tspan per <br>-separated line); false when the
+    // title is not drawn that way.
+    moveTitle(text) {
+      const title = this.gd.querySelector(".gtitle"), lines = text.split("<br>");
+      const spans = title ? title.querySelectorAll("tspan.line") : [];
+      if (spans.length !== lines.length || lines.some((line) => /[<&]/.test(line))) return false;
+      lines.forEach((line, i) => { if (spans[i].textContent !== line) spans[i].textContent = line; });
+      title.setAttribute("data-unformatted", text);
+      this.gd.layout.title.text = text;
+      return true;
     }
   }
 
@@ -702,6 +750,7 @@ self.onmessage = (e) => {
 .flow-controls label { white-space: nowrap; }
 .flow-controls input[type=range] { width: 11rem; vertical-align: middle; }
 .flow-controls .flow-number { width: 5.5rem; }
+.flow-controls .flow-preset { font-size: .8rem; padding: 0 .4rem; }
 .flow-controls .flow-status { flex-basis: 100%; margin: 0; font-size: .8rem; opacity: .75; }
 html[data-theme="dark"] .flow-controls { color-scheme: dark; }`;
 
