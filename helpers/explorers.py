@@ -20,7 +20,7 @@ from .checks import check_choice, check_device, check_float, check_int, check_se
 from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
-from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, value_slider
+from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, live_figure, value_slider
 from .widget_faces import widget_bundle
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
@@ -139,9 +139,7 @@ class GradientFlowWidget:
         )
         # one trace per init, always: the init control shows or hides them
         all_inits = self._compute(INITS)
-        self.figure = go.FigureWidget(static_gradient_figure(all_inits, radius))
-        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()   # the widgets replace them
-        self.figure.layout.margin.b, self.figure.layout.height = 70, 520
+        self.figure = live_figure(static_gradient_figure(all_inits, radius), height=520)
         self.update(all_inits if init == "all" else None)
         for control in self.controls.values():
             control.style.description_width = "initial"   # room for labels with units and ranges
@@ -169,8 +167,8 @@ class GradientFlowWidget:
                     trace.dx = step
                     trace.name = trace_label(init, flow, i, 0)
             self.figure.layout.xaxis.range = [0, seq_len - 1]
-            self.figure.layout.title.text = (f"How much gradient reaches step t (tanh RNN, hidden {flow.hidden_size}, "
-                                             f"{flow.dtype}, {RADIUS_LABEL} = {flow.radii[0]:.2f}, on {self.device})")
+            self.figure.layout.title.text = (f"How much gradient reaches step t (tanh RNN)<br>hidden {flow.hidden_size}, "
+                                             f"{flow.dtype}, |W_h| = {flow.radii[0]:.2f}, length {seq_len}, on {self.device}")
             gradient_axes(self.figure, flow.dtype)
 
     def _repr_mimebundle_(self, **kwargs):

@@ -15,7 +15,7 @@ from .checks import check_choice, check_device, check_float, check_int, check_se
 from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
-from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, value_slider
+from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, live_figure, value_slider
 from .widget_faces import widget_bundle
 
 STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
@@ -96,9 +96,7 @@ class GatedFlowWidget:
             hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
         )
         flow = self._compute()
-        self.figure = go.FigureWidget(static_gated_figure({flow.seq_len: flow}, flow.biases[0]))
-        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
-        self.figure.layout.margin.b, self.figure.layout.height = 70, 520
+        self.figure = live_figure(static_gated_figure({flow.seq_len: flow}, flow.biases[0]), height=520)
         self.update(flow)
         for control in self.controls.values():
             control.style.description_width = "initial"   # room for labels with units and ranges
@@ -117,8 +115,9 @@ class GatedFlowWidget:
                 trace.y = _curve(flow, cell, 0)
                 trace.dx = _stride(flow.seq_len)
             self.figure.layout.xaxis.range = [0, flow.seq_len - 1]
-            self.figure.layout.title.text = (f"Gradient reaching step t (hidden {flow.hidden_size}, float32, "
-                                             f"gate bias {flow.biases[0]:g}, on {self.device})")
+            self.figure.layout.title.text = (f"Gradient reaching step t from a loss at the last step<br>hidden "
+                                             f"{flow.hidden_size}, float32, gate bias {flow.biases[0]:.2f}, "
+                                             f"length {flow.seq_len}, on {self.device}")
 
     def _repr_mimebundle_(self, **kwargs):
         return widget_bundle(self.view)

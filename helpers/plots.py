@@ -121,6 +121,24 @@ def value_slider(steps, active, prefix, y, **extra):
                 currentvalue=dict(prefix=prefix), **extra)
 
 
+def live_figure(figure, height=None):
+    """The live face of a static figure: the widgets above it replace its slider and buttons.
+
+    The room the static face kept for them goes too (above: the buttons over the legend; below: the
+    slider), so no empty band sits between the title and the plot. Returns a FigureWidget.
+    """
+    live = go.FigureWidget(figure)
+    live.layout.sliders, live.layout.updatemenus = (), ()
+    above_legend = live.layout.legend.y is not None and live.layout.legend.y > 1
+    live.layout.margin.t = 100 if above_legend else 60   # a two-line title, then the legend row
+    live.layout.margin.b = 70
+    if live.layout.title.y is not None and live.layout.title.yanchor == "top":
+        live.layout.title.y = 0.95        # a two-line title's first line stays inside the figure
+    if height is not None:
+        live.layout.height = height
+    return live
+
+
 def loss_curves(curves, title, caption, alt, y_title="training loss (log scale)"):
     """Loss per update for several runs; a run that diverged simply ends where its loss went NaN."""
     fig = go.Figure()

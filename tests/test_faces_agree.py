@@ -1,0 +1,68 @@
+"""The website's face of an explorer and its live face show the same curves at the same setting.
+
+The static face is computed once for a grid of values (its slider restyles the curves); the live
+face recomputes one value with PyTorch when a control moves. Both draw values rounded to three
+significant figures (helpers.plots.encode_for_log_axis), so they agree to within one unit in the
+third figure; the floor (an exact 0) and the ceiling (inf) must coincide exactly.
+"""
+import numpy as np
+import pytest
+
+import helpers
+from helpers.explorers import GradientFlowWidget
+from helpers.gated_explorer import CELL_NAMES, GatedFlowWidget
+
+pytest.importorskip("ipywidgets")
+DRAWN_DIGITS = 1.01e-2      # one unit in the third significant figure, relative
+
+
+def slider_curves(figure, step):
+    """The y of every trace once the static face's slider is moved to `step`."""
+    return figure.layout.sliders[0].steps[step].args[0]["y"]
+
+
+def assert_same_curves(live, static, what):
+    live, static = np.asarray(live, dtype=float), np.asarray(static, dtype=float)
+    assert live.shape == static.shape, what
+    floor, ceiling = static.min(), static.max()
+    assert np.array_equal(live == floor, static == floor) and np.array_equal(live == ceiling, static == ceiling), what
+    assert np.allclose(live, static, rtol=DRAWN_DIGITS, atol=0), what
+
+
+@pytest.fixture(scope="module")
+def gradient_static():
+    return helpers.explore_gradient_flow(seed=0).static_figure
+
+
+@pytest.mark.parametrize("radius", [0.5, 1.0, 1.5])
+def test_gradient_flow_faces_agree(gradient_static, radius):
+    steps = [float(s.label) for s in gradient_static.layout.sliders[0].steps]
+    step = steps.index(radius)
+    curves = slider_curves(gradient_static, step)
+    widget = GradientFlowWidget(radius=radius, seq_len=100, init="all", hidden_size=64, dtype="float32",
+                                seed=0, device="cpu")
+    for i, trace in enumerate(widget.figure.data):      # lengths 20, 100, 1000 in turn, four inits each
+        assert_same_curves(trace.y, curves[1 * 4 + i], f"{trace.name} at |W_h| = {radius}")
+    assert f"|W_h| = {radius:.2f}" in widget.figure.layout.title.text and "on cpu" in widget.figure.layout.title.text
+
+
+@pytest.fixture(scope="module")
+def gated_static():
+    return helpers.explore_gated_flow(seed=1234).static_figure
+
+
+@pytest.mark.parametrize("bias", [-1.0, 2.0])
+def test_gated_flow_faces_agree(gated_static, bias):
+    step = [s.label for s in gated_static.layout.sliders[0].steps].index(f"{bias:g}")
+    curves = slider_curves(gated_static, step)
+    widget = GatedFlowWidget(forget_bias=bias, seq_len=100, hidden_size=64, seed=1234, device="cpu")
+    for c, trace in enumerate(widget.figure.data):      # lengths 20, 100, 1000 in turn, three cells each
+        assert_same_curves(trace.y, curves[1 * len(CELL_NAMES) + c], f"{trace.name} at gate bias {bias}")
+    assert f"gate bias {bias:.2f}" in widget.figure.layout.title.text
+
+
+@pytest.mark.parametrize("make", [lambda: GradientFlowWidget(device="cpu"), lambda: GatedFlowWidget(device="cpu")])
+def test_live_faces_keep_no_room_for_the_static_controls(make):
+    layout = make().figure.layout
+    assert layout.sliders == () and layout.updatemenus == ()
+    assert layout.margin.t <= 100 and layout.margin.b <= 70     # the static face's 150 px bands are gone
