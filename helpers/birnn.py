@@ -14,10 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .checks import check_float, check_generator, check_int, check_seed
 from .models import TanhRNN
+from .progress import progress_bar
 
 
 class BiRNN(nn.Module):
@@ -105,7 +105,7 @@ def train_lookahead(bidirectional, offset=2, seq_len=20, hidden_size=32, steps=3
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     label = "BiRNN" if bidirectional else "forward RNN"
-    for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=1.0):
+    for step in progress_bar(range(steps), label, progress):
         x, y = lookahead_task(batch, seq_len, offset, num_symbols, g)
         loss = nn.functional.cross_entropy(model(x)[: seq_len - offset].flatten(0, 1), y.flatten())
         optimizer.zero_grad()

@@ -11,7 +11,7 @@ from .checks import check_int
 from .explorers import DualExplorer
 from .plots import PALETTE, value_slider
 from .speed_figures import series, series_update, speed_figure
-from .widget_faces import widget_bundle
+from .widget_faces import RecomputeLine, widget_bundle
 
 HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
 
@@ -83,16 +83,18 @@ class BottleneckWidget:
             batch=w.Dropdown(options=sorted({1, 8, 32, timings.batch}), value=timings.batch,
                              description="batch (sequences)"))
         self.figure = go.FigureWidget(bottleneck_speed_figure(timings))
+        self.status = RecomputeLine(self.device)
         for control in self.controls.values():
             control.style.description_width = "initial"
             control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
 
     def update(self):
         """Measure again for the current controls and redraw in place."""
-        timings = sequential_bottleneck(self.lengths, self.controls["hidden_size"].value,
-                                        self.controls["batch"].value, self.repeats, self.device, self.seed,
-                                        self.peak_size)
+        with self.status.running(f"the RNN and the attention product at {len(self.lengths)} lengths"):
+            timings = sequential_bottleneck(self.lengths, self.controls["hidden_size"].value,
+                                            self.controls["batch"].value, self.repeats, self.device, self.seed,
+                                            self.peak_size)
         with self.figure.batch_update():
             update = _curves_ms(timings)
             for trace, y, error in zip(self.figure.data, update["y"], update["error_y"]):

@@ -11,11 +11,11 @@ import copy
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .attention import AttentionScore
 from .checks import check_callable, check_float, check_generator, check_int, check_seed, check_values
 from .inits import recurrent_matrix, rescale_to_radius
+from .progress import progress_bar
 from .tasks import adding_problem
 from .training import ClippingRun, check_max_norms
 
@@ -62,8 +62,7 @@ def clipping_runs(clip_fn, max_norms=(None, 1.0), radius=2.0, lr=0.05, steps=400
                 getattr(model.rnn, f"weight_hh_l{layer}").copy_(rescale_to_radius(w, radius))
         optimizer = torch.optim.SGD(model.parameters(), lr=check_float("lr", lr, low=0.0, low_inclusive=False))
         losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
-        for step in tqdm(range(steps), desc=f"clip at {max_norm}" if max_norm else "no clipping",
-                         disable=not progress, leave=False, mininterval=1.0):
+        for step in progress_bar(range(steps), f"clip at {max_norm}" if max_norm else "no clipping", progress):
             x, y = adding_problem(batch, seq_len, g)
             loss = nn.functional.mse_loss(model(x), y)
             if not torch.isfinite(loss):
@@ -145,7 +144,7 @@ def train_pick(steps=300, batch=64, lr=0.03, positions=True, seed=0, progress=Tr
     torch.manual_seed(seed)
     model = PickModel(positions=positions)
     optimizer = torch.optim.Adam([p for p in model.parameters() if p.requires_grad], lr=lr)
-    for _ in tqdm(range(steps), desc="pick task", disable=not progress, leave=False, mininterval=1.0):
+    for _ in progress_bar(range(steps), "pick task", progress):
         source, target = pick_task(batch, generator=g)
         logits, _ = model(source, target)
         loss = nn.functional.cross_entropy(logits.flatten(0, 1), target.flatten())

@@ -21,7 +21,7 @@ from .device import pick_device
 from .gradient_flow import gradient_flow
 from .inits import INITS
 from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, live_figure, value_slider
-from .widget_faces import widget_bundle
+from .widget_faces import RecomputeLine, widget_bundle
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
 STATIC_LENGTHS = (20, 100, 1000)
@@ -137,6 +137,7 @@ class GradientFlowWidget:
             hidden_size=w.Dropdown(options=HIDDEN_CHOICES, value=hidden_size, description="hidden size (units)"),
             dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision (dtype)"),
         )
+        self.status = RecomputeLine(self.device)
         # one trace per init, always: the init control shows or hides them
         all_inits = self._compute(INITS)
         self.figure = live_figure(static_gradient_figure(all_inits, radius), height=520)
@@ -145,13 +146,15 @@ class GradientFlowWidget:
             control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
         self.view = w.VBox([w.HBox([self.controls[k] for k in ("radius", "seq_len", "init")]),
-                            w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.figure])
+                            w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.status.widget,
+                            self.figure])
 
     def _compute(self, inits=None):
         c = {k: v.value for k, v in self.controls.items()}
         inits = inits or (INITS if c["init"] == "all" else (c["init"],))
-        flow = gradient_flow([c["radius"]], inits, c["seq_len"], c["hidden_size"], seed=self.seed,
-                             dtype=DTYPES[c["dtype"]], device=self.device)
+        with self.status.running(f"{len(inits)} curve{'s' * (len(inits) > 1)} of length {c['seq_len']}"):
+            flow = gradient_flow([c["radius"]], inits, c["seq_len"], c["hidden_size"], seed=self.seed,
+                                 dtype=DTYPES[c["dtype"]], device=self.device)
         return {c["seq_len"]: flow}
 
     def update(self, flows=None):

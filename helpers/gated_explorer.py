@@ -16,7 +16,7 @@ from .device import pick_device
 from .explorers import DualExplorer
 from .gated_flow import CELL_NAMES, gated_flow
 from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, live_figure, value_slider
-from .widget_faces import widget_bundle
+from .widget_faces import RecomputeLine, widget_bundle
 
 STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
 STATIC_LENGTHS = (20, 100, 1000)
@@ -95,17 +95,19 @@ class GatedFlowWidget:
                                 continuous_update=False),
             hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
         )
+        self.status = RecomputeLine(self.device)
         flow = self._compute()
         self.figure = live_figure(static_gated_figure({flow.seq_len: flow}, flow.biases[0]), height=520)
         self.update(flow)
         for control in self.controls.values():
             control.style.description_width = "initial"   # room for labels with units and ranges
             control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
 
     def _compute(self):
         c = {k: v.value for k, v in self.controls.items()}
-        return gated_flow([c["forget_bias"]], c["seq_len"], c["hidden_size"], seed=self.seed, device=self.device)
+        with self.status.running(f"three cells over {c['seq_len']} steps"):
+            return gated_flow([c["forget_bias"]], c["seq_len"], c["hidden_size"], seed=self.seed, device=self.device)
 
     def update(self, flow=None):
         """Redraw in place for the current controls (recomputed unless `flow` already holds them)."""

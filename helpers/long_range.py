@@ -13,9 +13,9 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .checks import check_choice, check_float, check_generator, check_int, check_seed, check_values
+from .progress import progress_bar
 from .training import CELLS, SequenceModel
 
 NUM_DISTRACTORS = 4   # distinct distractor symbols
@@ -84,7 +84,7 @@ def train_recall(cell, max_distance=100, hidden_size=32, steps=600, batch=32, lr
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     start = time.perf_counter()
-    for step in tqdm(range(steps), desc=f"{cell}, distances 1..{max_distance}", disable=not progress, leave=False, mininterval=1.0):
+    for step in progress_bar(range(steps), f"{cell}, distances 1..{max_distance}", progress):
         distance = int(torch.randint(1, max_distance + 1, (1,), generator=g))
         x, y = recall_task(batch, distance, num_symbols, g)
         loss = nn.functional.cross_entropy(model(x)[0][-1], y)

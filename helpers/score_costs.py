@@ -28,7 +28,7 @@ from .explorers import DualExplorer
 from .plots import PALETTE, describe, value_slider
 from .tables import Table
 from .timing import Comparison, compare, describe_comparison, format_ratio, round_sig, seeded, time_calls
-from .widget_faces import widget_bundle
+from .widget_faces import RecomputeLine, widget_bundle
 
 MAX_SIZE = 1 << 20
 NAIVE_PER_PAIR = {"additive": "O(d·d_a)", "dot": "O(d)", "general": "O(d²)", "concat": "O(d·d_a)"}
@@ -297,16 +297,18 @@ class ScoreTimeWidget:
                                           description="hidden size d = d_a (16–1024 units)", continuous_update=False),
             tgt_len=w.Dropdown(options=sorted({1, 8, 32, 128, timings.tgt_len}), value=timings.tgt_len, description="queries n"))
         self.figure = go.FigureWidget(score_time_figure(timings))
+        self.status = RecomputeLine(self.device)
         for control in self.controls.values():
             control.style.description_width = "initial"
             control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
 
     def update(self):
         """Measure again for the current controls and redraw in place."""
-        timings = measure_score_times(self.lengths, self.controls["hidden_size"].value,
-                                      self.controls["tgt_len"].value, repeats=self.repeats,
-                                      device=self.device, seed=self.seed)
+        with self.status.running(f"the four scores at {len(self.lengths)} lengths"):
+            timings = measure_score_times(self.lengths, self.controls["hidden_size"].value,
+                                          self.controls["tgt_len"].value, repeats=self.repeats,
+                                          device=self.device, seed=self.seed)
         with self.figure.batch_update():
             for trace, y, error in zip(self.figure.data, timing_curves_ms(timings), timing_errors(timings)):
                 trace.y, trace.error_y = y, error

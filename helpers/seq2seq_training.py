@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 import torch.nn.functional as F
-from tqdm.auto import tqdm
 
 from .attention import SCORES
 from .checks import check_choice, check_device, check_float, check_int, check_seed, check_values
+from .progress import progress_bar
 from .seq2seq import PAD, Seq2Seq, check_task, make_batch
 
 
@@ -53,7 +53,7 @@ def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_le
     run = Seq2SeqRun(model, task, min_len, max_len, steps, seed)
     # mininterval: a few redraws a second are plenty, and nbval reads the kernel's messages only
     # after a cell ends, so thousands of progress updates could overflow its message queue
-    for _ in tqdm(range(steps), desc=run.label, disable=not progress, leave=False, mininterval=1.0):
+    for _ in progress_bar(range(steps), run.label, progress):
         data = make_batch(batch, min_len, max_len, task, vocab_size, generator).to(device)
         logits, _ = model(data.source, data.source_lengths, data.decoder_input)
         loss = F.cross_entropy(logits.transpose(1, 2), data.target, ignore_index=PAD)

@@ -13,7 +13,7 @@ from .explorers import DualExplorer
 from .plots import PALETTE, value_slider
 from .speed_figures import series, series_update, speed_figure
 from .throughput import MODES, measure_throughput
-from .widget_faces import widget_bundle
+from .widget_faces import RecomputeLine, widget_bundle
 
 WIDTH_CHOICES = (32, 64, 128, 256, 512)
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32)
@@ -95,17 +95,19 @@ class ThroughputWidget:
             batch=w.Dropdown(options=sorted({*BATCH_CHOICES, result.batch}), value=result.batch, description="batch (sequences)"),
             mode=w.ToggleButtons(options=MODES, value=result.mode, description="measure"))
         self.figure = go.FigureWidget(throughput_figure(result))
+        self.status = RecomputeLine(self.device)
         for control in self.controls.values():
             control.style.description_width = "initial"
             control.observe(lambda change: self.update(), names="value")
         self.view = w.VBox([w.HBox([self.controls["d_model"], self.controls["batch"]]), self.controls["mode"],
-                            self.figure])
+                            self.status.widget, self.figure])
 
     def update(self):
         """Measure again for the current controls and redraw in place."""
         c = {k: v.value for k, v in self.controls.items()}
-        result = measure_throughput(self.lengths, c["d_model"], self.nhead, c["batch"], c["mode"], self.repeats,
-                                    self.device, self.seed, self.peak_size)
+        with self.status.running(f"both layers' {c['mode']} times at {len(self.lengths)} lengths"):
+            result = measure_throughput(self.lengths, c["d_model"], self.nhead, c["batch"], c["mode"], self.repeats,
+                                        self.device, self.seed, self.peak_size)
         with self.figure.batch_update():
             update = _curves(result)
             for trace, y, error in zip(self.figure.data, update["y"], update["error_y"]):

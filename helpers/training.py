@@ -10,10 +10,10 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 from torch import nn
-from tqdm.auto import tqdm
 
 from .checks import check_choice, check_float, check_int, check_seed, check_values
 from .inits import recurrent_matrix, rescale_to_radius
+from .progress import progress_bar
 from .tasks import adding_problem, delayed_echo
 
 CELLS = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -139,7 +139,7 @@ def clipping_experiment(max_norms=(None, 1.0), radius=1.5, lr=0.2, steps=300, se
         optimizer = torch.optim.SGD(model.parameters(), lr=lr)
         losses, norms = np.full(steps, np.nan), np.full(steps, np.nan)
         label = f"clip at {max_norm}" if max_norm else "no clipping"
-        for step in tqdm(range(steps), desc=label, disable=not progress, leave=False, mininterval=1.0):
+        for step in progress_bar(range(steps), label, progress):
             x, y = adding_problem(batch, seq_len, g)
             prediction, _ = model(x)
             loss = nn.functional.mse_loss(prediction[-1], y)
@@ -194,7 +194,7 @@ def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=
     torch.manual_seed(seed)
     model = SequenceModel(cell, 1, hidden_size, 1)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    for _ in tqdm(range(steps), desc=f"{cell}, window {window}", disable=not progress, leave=False, mininterval=1.0):
+    for _ in progress_bar(range(steps), f"{cell}, window {window}", progress):
         x, y = delayed_echo(batch, seq_len, delay, g)
         truncated_bptt(model, optimizer, x, y, window)
     with torch.no_grad():

@@ -1,4 +1,5 @@
-"""The website's face of an explorer and its live face show the same curves at the same setting.
+"""The live faces of the explorers: the curves of the website's face at the same setting, no room
+kept for the website's slider and buttons, and a line that says what was recomputed, where.
 
 The static face is computed once for a grid of values (its slider restyles the curves); the live
 face recomputes one value with PyTorch when a control moves. Both draw values rounded to three
@@ -66,3 +67,25 @@ def test_live_faces_keep_no_room_for_the_static_controls(make):
     layout = make().figure.layout
     assert layout.sliders == () and layout.updatemenus == ()
     assert layout.margin.t <= 100 and layout.margin.b <= 70     # the static face's 150 px bands are gone
+
+
+def test_the_recompute_line_names_the_work_the_device_and_the_time():
+    from helpers.widget_faces import RecomputeLine
+    line = RecomputeLine("cpu")
+    with line.running("4 curves of length 100"):
+        assert line.widget.value == "<i>Recomputing 4 curves of length 100 on cpu…</i>"   # shown while it runs
+    assert line.widget.value.startswith("Recomputed 4 curves of length 100 with PyTorch on cpu in ")
+    assert line.last_s is not None and line.last_s >= 0
+    with pytest.raises(ValueError, match="hidden_size"):
+        with line.running("one curve"):
+            raise ValueError("hidden_size must be one of (16, 32), got 7")
+    assert line.widget.value == "<b>Could not recompute one curve</b>: hidden_size must be one of (16, 32), got 7"
+
+
+def test_the_gradient_and_gated_explorers_say_what_they_recomputed():
+    widget = GradientFlowWidget(device="cpu")
+    assert "with PyTorch on cpu in" in widget.status.widget.value and widget.status.widget in widget.view.children
+    widget.controls["seq_len"].value = 50
+    assert "of length 50 with PyTorch on cpu" in widget.status.widget.value
+    gated = GatedFlowWidget(device="cpu")
+    assert "three cells over 100 steps with PyTorch on cpu" in gated.status.widget.value

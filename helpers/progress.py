@@ -1,0 +1,21 @@
+"""Progress bars for the course's training loops: tqdm's settings in one place.
+
+A bar is left in place when its loop ends. Closing a notebook bar (tqdm's `leave=False`) destroys
+its widget while JupyterLab still holds a view of it, and JupyterLab 4 then reports "Error
+displaying widget: model not found" (ipywidgets issue 3821, tqdm issue 1497). A loop that ends
+within a second shows no bar at all, and none is drawn while the website is built: the site runs
+no widget code, so a bar there would only add its widget state to the page.
+
+Used by: helpers.birnn, helpers.drill_runs, helpers.long_range, helpers.seq2seq_training, helpers.training.
+"""
+import os
+
+from tqdm.auto import tqdm
+
+SHOW_AFTER_S = 1.0
+
+
+def progress_bar(iterable, desc, enabled=True):
+    """`iterable`, with a bar labelled `desc` once it has run for a second (when `enabled`)."""
+    hidden = not enabled or bool(os.environ.get("COURSE_SITE_BUILD"))
+    return tqdm(iterable, desc=desc, disable=hidden, leave=True, delay=SHOW_AFTER_S, mininterval=1.0)
