@@ -5,6 +5,7 @@ from . import plots, training
 from .bottleneck_explorer import explore_bottleneck
 from .device import describe_device, pick_device, seed_everything
 from .explorers import explore_gradient_flow
+from .glued_values import glue, glued
 from .gradient_flow import gradient_flow
 from .inits import INITS, recurrent_matrix, rescale_to_radius, spectral_radius
 from .models import TanhRNN
@@ -34,18 +35,6 @@ from .receptive_field import layers_needed, layers_table, measured_receptive_fie
 from .score_costs import dot_product_spread, explore_score_times, measure_score_times, score_multiply_adds
 from .throughput import count_parameters, measure_throughput, measure_widths, parameter_table
 from .throughput_explorer import explore_throughput
-
-
-def glue(name, value, display=False):
-    """myst_nb.glue while the book is built; without myst-nb (on Colab) it only shows the value."""
-    try:
-        from myst_nb import glue as myst_glue
-    except ImportError:
-        if display:
-            from IPython.display import display as show
-            show(value)
-        return
-    myst_glue(name, value, display=display)
 
 
 def start_notebook(seed=1234):

@@ -2,7 +2,7 @@
 
 Usage: python tests/compare_builds.py BUILD_A BUILD_B
 where each BUILD is a book's `_build` folder, with the chapters it was built from in book/ beside it.
-Every value the pages show through a `{glue:text}` role is read back from the built HTML.
+Every value the pages show through a `{glue:text}` or `{eval}` role is read back from the built HTML.
 Wall-clock measurements differ from run to run by nature: their names match TIMED below and are
 listed apart, not counted as differences.
 Exits 1 when any other glued value differs, or when a value is missing from one build.
@@ -13,13 +13,16 @@ from pathlib import Path
 
 import nbformat
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "book" / "_ext"))
+from glued_eval import glued_name  # noqa: E402  (the site's own reading of an {eval} role)
+
 # glue names whose values are timings, or read off timings (a ranking, a speed-up, a fraction of peak)
 TIMED = re.compile(r"(^time_|^step_ms_|_ms(_|$)|_us(_|$)|us_per_step|^recall_ms_|^gru_verdict$|slowest|growth|"
                    r"_vs_|comparison|lead|^st_led_|hours|^cost_ratio_|additive_concat|^cost_order$|"
                    r"^cost_dot_verdict$|^cost_precision$|^cost_noise|ranking|fastest|peak|speed|per_second)")
 
 
-GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
+GLUE_ROLE = re.compile(r"\{(glue(?::[a-z]+)?|eval)\}`([^`]+)`")
 PASTED = re.compile(r'class="pasted-text">([^<]*)')
 
 
@@ -27,7 +30,7 @@ def glued_values(build):
     """{(chapter, n, name): text} of every glued number the pages show, in reading order.
 
     The executed notebooks a build keeps drop the glue outputs, so the values are read where the
-    reader reads them: the n-th `{glue:text}` role of a chapter's markdown (beside the build, in
+    reader reads them: the n-th `{glue:text}` or `{eval}` role of a chapter's markdown (beside the build, in
     book/) is the n-th pasted value of its page.
     """
     build = Path(build)
@@ -40,8 +43,9 @@ def glued_values(build):
         if len(names) != len(shown):
             raise SystemExit(f"{page}: {len(shown)} glued values shown, {len(names)} roles in {source}: "
                              "is this the build of that source?")
-        for n, (name, text) in enumerate(zip(names, shown)):
-            values[source.stem, n, name.split("::")[-1].split(":")[0]] = text.strip()
+        for n, ((kind, role), text) in enumerate(zip(names, shown)):
+            name = glued_name(role) if kind == "eval" else role.split("::")[-1].split(":")[0]
+            values[source.stem, n, name] = text.strip()
     if not values:
         raise SystemExit(f"{build}: no glued values found")
     return values
