@@ -13,9 +13,12 @@ import os
 from tqdm.auto import tqdm
 
 SHOW_AFTER_S = 1.0
+REDRAW_EVERY_S = 1.0   # plenty for a bar; nbval reads a kernel's messages only once its cell ends,
+                       # so thousands of updates could overflow its message queue
 
 
 def progress_bar(iterable, desc, enabled=True):
     """`iterable`, with a bar labelled `desc` once it has run for a second (when `enabled`)."""
     hidden = not enabled or bool(os.environ.get("COURSE_SITE_BUILD"))
-    return tqdm(iterable, desc=desc, disable=hidden, leave=True, delay=SHOW_AFTER_S, mininterval=1.0)
+    return tqdm(iterable, desc=desc, disable=hidden, leave=True, delay=SHOW_AFTER_S,
+                mininterval=REDRAW_EVERY_S)

@@ -51,8 +51,6 @@ def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_le
     model = Seq2Seq(vocab_size, hidden_size, attention).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     run = Seq2SeqRun(model, task, min_len, max_len, steps, seed)
-    # mininterval: a few redraws a second are plenty, and nbval reads the kernel's messages only
-    # after a cell ends, so thousands of progress updates could overflow its message queue
     for _ in progress_bar(range(steps), run.label, progress):
         data = make_batch(batch, min_len, max_len, task, vocab_size, generator).to(device)
         logits, _ = model(data.source, data.source_lengths, data.decoder_input)

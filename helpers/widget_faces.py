@@ -10,6 +10,8 @@ import contextlib
 import html
 import time
 
+from .timing import synchronize
+
 
 def widget_bundle(view):
     """The mimebundle that shows `view` (an ipywidgets widget) in a notebook."""
@@ -42,6 +44,7 @@ class RecomputeLine:
         start = time.perf_counter()
         try:
             yield
+            synchronize(self.device)       # a GPU's queued work counts in the time it took
         except Exception as error:
             self.widget.value = f"<b>Could not recompute {html.escape(what)}</b>: {html.escape(str(error))}"
             raise
