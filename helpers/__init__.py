@@ -1,10 +1,11 @@
 """The small library behind "The Road to Transformers": models, experiments and explorers."""
 import os
+import re
 
 from . import plots, training
 from .bottleneck_explorer import explore_bottleneck
 from .device import describe_device, pick_device, seed_everything
-from .explorers import explore_gradient_flow
+from .gradient_explorer import explore_gradient_flow
 from .glued_values import glue, glued
 from .gradient_flow import gradient_flow
 from .inits import INITS, recurrent_matrix, rescale_to_radius, spectral_radius
@@ -37,8 +38,11 @@ from .throughput import count_parameters, measure_throughput, measure_widths, pa
 from .throughput_explorer import explore_throughput
 
 
-def start_notebook(seed=1234):
+def start_notebook(seed=1234, chapter=None):
     """The ritual at the top of every chapter: seed, plot style, and a line saying the device.
+
+    chapter: the notebook's name without .ipynb ("04_lstm_gru"); when given, the numbers the chapter
+    glues are saved for the summary's live prose as well (helpers/glued_values.py).
 
     A reader gets every core PyTorch would use. The book's build and its tests set
     $TORCH_NUM_THREADS=1, and then PyTorch runs on that many threads: the order of a multi-threaded
@@ -47,6 +51,11 @@ def start_notebook(seed=1234):
     import torch
     from .checks import check_int, check_seed
     check_seed(seed)
+    if chapter is not None:
+        if not isinstance(chapter, str) or not re.fullmatch(r"\d\d_\w+", chapter):
+            raise ValueError(f"chapter must be a chapter's notebook name without .ipynb, like '04_lstm_gru', "
+                             f"got {chapter!r}")
+        glued.save_as(chapter)
     threads = os.environ.get("TORCH_NUM_THREADS")
     if threads is not None:
         try:

@@ -1,6 +1,7 @@
 """The {eval} role on the website: the value the build glued under the same name.
 
-The chapters write a computed number as {eval}`helpers.glued.name` (or `helpers.glued["a name"]`),
+The chapters write a computed number as {eval}`helpers.glued.name` (or `helpers.glued["a name"]`, or
+`helpers.glued.chapter("04_lstm_gru").name` for another chapter's number),
 which JupyterLab with jupyterlab-myst evaluates in the reader's kernel (helpers/glued_values.py).
 The site is built with execute_notebooks: force, where myst-nb's own {eval} is not available; this
 role takes its place and pastes the glued value, exactly as {glue:text}`name` does. Anything else
@@ -11,21 +12,45 @@ import re
 
 from myst_nb.ext.glue.roles import PasteTextRole
 
-GLUED = re.compile(r"helpers\.glued(?:\.(?P<attr>[A-Za-z_]\w*)|\[(?P<item>.+)\])")
+CHAPTER = re.compile(r"\d\d_\w+")
+
+
+def _is_glued(node):
+    """Is `node` the expression helpers.glued?"""
+    return (isinstance(node, ast.Attribute) and node.attr == "glued"
+            and isinstance(node.value, ast.Name) and node.value.id == "helpers")
+
+
+def _key(node):
+    """The name in `<x>.name` or `<x>["a name"]`, with <x> the node returned; else (None, None)."""
+    if isinstance(node, ast.Attribute):
+        return node.value, node.attr
+    if isinstance(node, ast.Subscript) and isinstance(node.slice, ast.Constant) and isinstance(node.slice.value, str):
+        return node.value, node.slice.value
+    return None, None
 
 
 def glued_name(expression):
-    """'helpers.glued.x' -> 'x'; 'helpers.glued["a b"]' -> 'a b'; anything else -> None."""
-    match = GLUED.fullmatch(expression.strip())
-    if match is None:
-        return None
-    if match["attr"]:
-        return match["attr"]
+    """The glue key an {eval} role pastes, or None when it is not a glued value.
+
+    'helpers.glued.x' -> 'x'; 'helpers.glued["a b"]' -> 'a b';
+    'helpers.glued.chapter("04_lstm_gru").x' -> '04_lstm_gru.ipynb::x' (another chapter's value).
+    """
     try:
-        name = ast.literal_eval(match["item"])
-    except (ValueError, SyntaxError):
+        node = ast.parse(expression.strip(), mode="eval").body
+    except SyntaxError:
         return None
-    return name if isinstance(name, str) else None
+    owner, name = _key(node)
+    if owner is None or name.startswith("_"):
+        return None
+    if _is_glued(owner):
+        return name
+    if (isinstance(owner, ast.Call) and isinstance(owner.func, ast.Attribute) and owner.func.attr == "chapter"
+            and _is_glued(owner.func.value) and len(owner.args) == 1 and not owner.keywords
+            and isinstance(owner.args[0], ast.Constant) and isinstance(owner.args[0].value, str)
+            and CHAPTER.fullmatch(owner.args[0].value)):
+        return f"{owner.args[0].value}.ipynb::{name}"
+    return None
 
 
 class GluedEvalRole(PasteTextRole):
@@ -33,10 +58,12 @@ class GluedEvalRole(PasteTextRole):
         key = glued_name(text)
         if key is None:
             message = inliner.reporter.error(
-                f"{{eval}} on this site pastes a glued value: write helpers.glued.<name>, not {text!r}", line=lineno)
+                "{eval} on this site pastes a glued value: write helpers.glued.<name>, or "
+                f'helpers.glued.chapter("NN_name").<name> for another chapter\'s, not {text!r}', line=lineno)
             problem = inliner.problematic(rawtext, rawtext, message)
             return [problem], [message]
-        return super().__call__("glue:text", rawtext, key, lineno, inliner, options or {}, content)
+        # ":s", glue's default format, written out: a ":" in a name would otherwise read as a format
+        return super().__call__("glue:text", rawtext, f"{key}:s", lineno, inliner, options or {}, content)
 
 
 def setup(app):
