@@ -32,7 +32,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.explorers import STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget  # noqa: E402
+from helpers.gradient_explorer import STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget  # noqa: E402
 from helpers.gradient_flow import _input_side, _recurrent_bases, gradient_flow  # noqa: E402
 from helpers.inits import INITS, rescale_to_radius  # noqa: E402
 from helpers.timing import compare, format_ms, time_call, time_calls  # noqa: E402

@@ -11,10 +11,9 @@ import plotly.graph_objects as go
 import torch
 
 from .checks import check_values
-from .explorers import DualExplorer
-from .plots import describe, value_slider
+from .explorers import Choice, DualExplorer, LiveExplorer, Text
+from .plots import describe, live_figure, value_slider
 from .seq2seq import EOS, FIRST_SYMBOL, encode_symbols
-from .widget_faces import widget_bundle
 
 
 def token_text(token):
@@ -88,44 +87,37 @@ def _check_examples(runs, examples):
     return list(check_values("examples", examples, one))
 
 
-class AttentionWidget:
-    """Live face: a text box for the source and a model picker."""
+class AttentionWidget(LiveExplorer):
+    """Live face: a text box for the source and a model picker; the decoded output is shown too."""
 
     def __init__(self, runs, figure, text):
         import ipywidgets as w
-        self.runs = runs
-        self.controls = dict(
-            source=w.Text(value=text, description="source (symbols 0–9, spaces between)",
-                          continuous_update=False),
-            model=w.Dropdown(options=list(runs), value=list(runs)[0], description="model"))
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.message = w.HTML()
-        self.figure = go.FigureWidget(figure)
-        self.figure.layout.sliders, self.figure.layout.updatemenus = (), ()
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.message, self.figure])
-        self.update()
+        self.runs, self.static_figure = runs, figure
+        self.output = w.HTML()
+        controls = (Text("source", "source", "symbols 0–9, spaces between"), Choice("model", "model", list(runs)))
+        device = next(next(iter(runs.values())).model.parameters()).device
+        super().__init__(controls, dict(source=text, model=list(runs)[0]), device, extra=[self.output])
 
-    def update(self):
-        """Decode the current source with the current model and redraw; say so if the source is bad."""
-        label = self.controls["model"].value
-        try:
-            source_labels, output_labels, rows = read_attention(self.runs[label], self.controls["source"].value)
-        except ValueError as error:
-            self.message.value = f"<b>Cannot read that source:</b> {error}"
-            return
-        self.message.value = "output: " + " ".join(t.split()[0] for t in output_labels)
+    def what(self, values):
+        return f"the weights of {values['model']} for that source"
+
+    def recompute(self, values):
+        return read_attention(self.runs[values["model"]], values["source"])
+
+    def first_figure(self, read, values):
+        return live_figure(self.static_figure)
+
+    def draw(self, read, values):
+        """Show the model's heatmap for the source, and what it wrote."""
+        source_labels, output_labels, rows = read
+        self.output.value = "output: " + " ".join(t.split()[0] for t in output_labels)
         with self.figure.batch_update():
             for trace in self.figure.data:
-                trace.visible = trace.name == label
-                if trace.name == label:
+                trace.visible = trace.name == values["model"]
+                if trace.name == values["model"]:
                     trace.z = rows
             self.figure.update_layout({k.replace(".", "_"): v for k, v in
                                        _axes_update(source_labels, output_labels).items()})
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_attention(runs, examples):

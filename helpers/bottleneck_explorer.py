@@ -8,10 +8,9 @@ Used in: 1.2.
 """
 from .bottleneck import sequential_bottleneck
 from .checks import check_int
-from .explorers import DualExplorer
-from .plots import PALETTE, value_slider
+from .explorers import Choice, DualExplorer, LiveExplorer
+from .plots import PALETTE, live_figure, value_slider
 from .speed_figures import series, series_update, speed_figure
-from .widget_faces import RecomputeLine, widget_bundle
 
 HIDDEN_CHOICES = (16, 32, 64, 128, 256, 512)
 
@@ -68,41 +67,35 @@ def static_bottleneck_figure(runs, active_hidden):
     return fig
 
 
-class BottleneckWidget:
+class BottleneckWidget(LiveExplorer):
     """Live face: re-measure the RNN and the attention product for any hidden size and batch."""
 
     def __init__(self, timings, seed=0):
-        import ipywidgets as w
-        import plotly.graph_objects as go
-        self.lengths, self.repeats, self.device, self.seed = timings.lengths, timings.repeats, timings.device, seed
+        self.lengths, self.repeats, self.seed = timings.lengths, timings.repeats, seed
         self.peak_size = timings.peak.size if timings.peak is not None else None
-        self.controls = dict(
-            hidden_size=w.SelectionSlider(options=sorted({*HIDDEN_CHOICES, timings.hidden_size}),
-                                          value=timings.hidden_size,
-                                          description="hidden size (16–512 units)", continuous_update=False),
-            batch=w.Dropdown(options=sorted({1, 8, 32, timings.batch}), value=timings.batch,
-                             description="batch (sequences)"))
-        self.figure = go.FigureWidget(bottleneck_speed_figure(timings))
-        self.status = RecomputeLine(self.device)
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
+        controls = (Choice("hidden_size", "hidden size", sorted({*HIDDEN_CHOICES, timings.hidden_size}),
+                           unit="units"),
+                    Choice("batch", "batch", sorted({1, 8, 32, timings.batch}), unit="sequences"))
+        super().__init__(controls, dict(hidden_size=timings.hidden_size, batch=timings.batch), timings.device,
+                         first=timings)
 
-    def update(self):
-        """Measure again for the current controls and redraw in place."""
-        with self.status.running(f"the RNN and the attention product at {len(self.lengths)} lengths"):
-            timings = sequential_bottleneck(self.lengths, self.controls["hidden_size"].value,
-                                            self.controls["batch"].value, self.repeats, self.device, self.seed,
-                                            self.peak_size)
+    def what(self, values):
+        return f"the RNN and the attention product at {len(self.lengths)} lengths"
+
+    def recompute(self, values):
+        return sequential_bottleneck(self.lengths, values["hidden_size"], values["batch"], self.repeats, self.device,
+                                     self.seed, self.peak_size)
+
+    def first_figure(self, timings, values):
+        return live_figure(bottleneck_speed_figure(timings))
+
+    def draw(self, timings, values):
+        """Redraw the measured times in place."""
         with self.figure.batch_update():
             update = _curves_ms(timings)
             for trace, y, error in zip(self.figure.data, update["y"], update["error_y"]):
                 trace.y, trace.error_y = y, error
             self.figure.layout.title.text = _title(timings)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_bottleneck(timings, hidden_sizes=(16, 256), seed=0):

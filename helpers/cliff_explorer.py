@@ -11,11 +11,10 @@ import plotly.graph_objects as go
 
 from .attention import SCORES
 from .checks import check_choice, check_device, check_seed
-from .explorers import DualExplorer
-from .plots import PALETTE, describe, value_slider
+from .explorers import Choice, DualExplorer, LiveExplorer, Range
+from .plots import PALETTE, describe, live_figure, value_slider
 from .seq2seq import TASKS
 from .seq2seq_training import accuracy_by_length, train_seq2seq
-from .widget_faces import widget_bundle
 
 MAX_LIVE_CURVES = 8
 
@@ -77,53 +76,53 @@ def static_cliff_figure(runs, results, active_hidden):
              f"sequence right), with a slider over context sizes {', '.join(map(str, sizes))}."))
 
 
-class CliffWidget:
+LIVE_CONTROLS = (Choice("hidden_size", "context size", (8, 16, 32, 64, 128, 256), unit="numbers"),
+                 Choice("attention", "attention score", ("none",) + SCORES),
+                 Choice("task", "task", TASKS),
+                 Range("max_len", "train on lengths 1 to", 2, 40, 1, integer=True),
+                 Range("steps", "updates", 100, 5000, 100, integer=True))
+
+
+class CliffWidget(LiveExplorer):
     """Live face: train another encoder-decoder with the reader's settings and add its curve."""
 
     def __init__(self, figure, lengths, device, seed=0):
         import ipywidgets as w
-        self.lengths, self.device, self.seed = lengths, check_device(device), check_seed(seed)
-        self.controls = dict(
-            hidden_size=w.Dropdown(options=(8, 16, 32, 64, 128, 256), value=64,
-                                   description="context size (numbers)"),
-            attention=w.Dropdown(options=("none",) + SCORES, value="none", description="attention score"),
-            task=w.Dropdown(options=TASKS, value="copy", description="task"),
-            max_len=w.IntSlider(value=max(lengths), min=2, max=40, description="train on lengths 1 to"),
-            steps=w.IntSlider(value=800, min=100, max=5000, step=100, description="updates (100–5000)",
-                              continuous_update=False))
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-        self.button = w.Button(description="train and add the curve", button_style="primary")
-        self.button.on_click(lambda _: self.train())
-        self.progress = w.Output()
-        self.figure = go.FigureWidget(figure)
-        self.figure.layout.sliders = ()
-        self.figure.layout.margin.b = 70
-        self.view = w.VBox([w.HBox([self.controls[k] for k in ("hidden_size", "attention", "task")]),
-                            w.HBox([self.controls[k] for k in ("max_len", "steps")] + [self.button]),
-                            self.progress, self.figure])
+        self.lengths, self.seed, self.static_figure = lengths, check_seed(seed), figure
+        self.progress = w.Output()     # the training's progress bar
+        super().__init__(LIVE_CONTROLS, dict(hidden_size=64, attention="none", task="copy", max_len=max(lengths),
+                                             steps=800),
+                         check_device(device), rows=[["hidden_size", "attention", "task"], ["max_len", "steps"]],
+                         button="train and add the curve", extra=[self.progress])
 
-    def train(self):
-        """Train with the current settings (seeded) and draw its token accuracy on the same axes."""
-        c = {k: v.value for k, v in self.controls.items()}
-        self.button.disabled = True
-        try:
-            with self.progress:
-                self.progress.clear_output()
-                run = train_seq2seq(c["hidden_size"], None if c["attention"] == "none" else c["attention"],
-                                    c["task"], 1, c["max_len"], c["steps"], seed=self.seed, device=self.device)
-            result = accuracy_by_length(run, self.lengths)
-        finally:
-            self.button.disabled = False
+    def what(self, values):
+        return f"a model with a context of {values['hidden_size']}, {values['steps']} updates"
+
+    def recompute(self, values):
+        """Train with the current settings (seeded) and measure its token accuracy at every length."""
+        with self.progress:
+            self.progress.clear_output()
+            run = train_seq2seq(values["hidden_size"], None if values["attention"] == "none" else values["attention"],
+                                values["task"], 1, values["max_len"], values["steps"], seed=self.seed,
+                                device=self.device)
+        return run, accuracy_by_length(run, self.lengths)
+
+    def first_figure(self, result, values):
+        return live_figure(self.static_figure)
+
+    def draw(self, trained, values):
+        """Add the new model's curve on the same axes (the oldest goes past MAX_LIVE_CURVES)."""
+        run, result = trained
         with self.figure.batch_update():
             if len(self.figure.data) >= MAX_LIVE_CURVES:
                 self.figure.data = self.figure.data[1:]
             self.figure.add_scatter(x=list(result.lengths), y=_percent(result.token_accuracy),
                                     name=f"{run.label}, {run.task}, ≤{run.max_len}", mode="lines+markers")
-        return result
 
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
+    def train(self):
+        """Press the button: train, add the curve, and return the new model's LengthAccuracy."""
+        trained = self.update()
+        return None if trained is None else trained[1]
 
 
 def explore_cliff(runs, results, active_hidden=None, seed=0):

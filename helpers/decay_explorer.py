@@ -14,10 +14,10 @@ import torch
 
 from .checks import check_callable, check_float, check_int, check_seed, check_values
 from .drills import first_input_influence, two_layer_rnn
-from .explorers import DualExplorer
+from .explorers import DualExplorer, LiveExplorer, Range
 from .inits import recurrent_matrix, rescale_to_radius
-from .plots import PALETTE, describe, value_slider
-from .widget_faces import widget_bundle
+from .plots import PALETTE, describe, live_figure, value_slider
+from .timing import round_sig
 
 STATIC_RADII = tuple(float(r) for r in np.round(np.arange(0.5, 1.5001, 0.1), 2))
 INPUT_SIZE, HIDDEN_SIZE = 8, 32
@@ -48,7 +48,7 @@ def decay_networks(radius, seq_len=40, seed=0):
 
 def _y(values):
     """3 significant figures; an exact 0 (no difference left in float64) becomes a gap."""
-    return [float(f"{v:.3g}") if v > 0 else None for v in values]
+    return [r if v > 0 else None for v, r in zip(values, round_sig(values))]
 
 
 def _curves(rnn_fn, radius, seq_len, seed):
@@ -101,38 +101,37 @@ def static_decay_figure(rnn_fn=two_layer_rnn, radii=STATIC_RADII, active=1.0, se
     return fig
 
 
-class DecayWidget:
+LIVE_CONTROLS = (Range("radius", "ρ(W_hh)", 0.1, 2.0, 0.05),
+                 Range("seq_len", "length", 10, 200, 10, unit="steps", integer=True))
+
+
+class DecayWidget(LiveExplorer):
     """Live face: spectral radius and length controls, recomputed with the reader's function."""
 
     def __init__(self, rnn_fn=two_layer_rnn, radius=1.0, seq_len=40, seed=0):
-        import ipywidgets as w
         _check_explorer(rnn_fn, seq_len, seed)
-        check_float("radius", radius, low=0.1, high=2.0)      # the slider's range
         self.rnn_fn, self.seed = rnn_fn, seed
-        self.controls = dict(
-            radius=w.FloatSlider(value=radius, min=0.1, max=2.0, step=0.05, description="ρ(W_hh) (0.1–2)",
-                                 readout_format=".2f"),
-            seq_len=w.IntSlider(value=seq_len, min=10, max=200, step=10, description="length (10–200 steps)",
-                                continuous_update=False))
-        scaled, default = _curves(rnn_fn, radius, seq_len, seed)
-        self.figure = go.FigureWidget(decay_figure(scaled, default, radius))
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+        # the reader's two_layer_rnn runs on the CPU, in float64: the tensors decay_networks makes
+        super().__init__(LIVE_CONTROLS, dict(radius=radius, seq_len=seq_len), torch.device("cpu"))
 
-    def update(self):
-        """Recompute both networks for the current controls and redraw in place."""
-        radius, seq_len = self.controls["radius"].value, self.controls["seq_len"].value
-        scaled, default = _curves(self.rnn_fn, radius, seq_len, self.seed)
+    def what(self, values):
+        return f"both networks over {values['seq_len']} steps"
+
+    def recompute(self, values):
+        return _curves(self.rnn_fn, values["radius"], values["seq_len"], self.seed)
+
+    def first_figure(self, curves, values):
+        return live_figure(decay_figure(*curves, values["radius"]))
+
+    def draw(self, curves, values):
+        """Redraw both networks' curves in place."""
+        scaled, default = curves
         with self.figure.batch_update():
             for trace, d in zip(self.figure.data, list(scaled) + list(default)):
                 trace.x, trace.y = np.arange(1, len(d) + 1), _y(d)
-            self.figure.layout.xaxis.range = [1, seq_len]
-            self.figure.layout.title.text = f"How much of x₁ each layer holds (orthogonal W_hh at ρ = {radius:.2f})"
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
+            self.figure.layout.xaxis.range = [1, values["seq_len"]]
+            self.figure.layout.title.text = (f"How much of x₁ each layer holds (orthogonal W_hh at ρ = "
+                                             f"{values['radius']:.2f}, length {values['seq_len']}, on {self.device})")
 
 
 def explore_first_input_decay(rnn_fn=two_layer_rnn, seq_len=40, seed=0):

@@ -1,9 +1,9 @@
 """The gradient-flow explorer of chapter 1.4: RNN, LSTM and GRU side by side, with a gate-bias control.
 
-Built like helpers/explorers.py: a DualExplorer whose website face is a plotly figure (a slider
-over precomputed forget-gate biases restyles y; buttons over lengths toggle which traces are
-visible, so the two controls never undo each other) and whose live face is ipywidgets plus a
-FigureWidget that recomputes helpers.gated_flow for any bias, length and hidden size.
+A DualExplorer (helpers.explorers) whose website face is a plotly figure (a slider over
+precomputed forget-gate biases restyles y; buttons over lengths toggle which traces are visible,
+so the two controls never undo each other) and whose live face recomputes helpers.gated_flow for
+any bias, length and hidden size.
 
 Used in: 1.4.
 """
@@ -11,12 +11,11 @@ import math
 
 import plotly.graph_objects as go
 
-from .checks import check_choice, check_device, check_float, check_int, check_seed
+from .checks import check_choice, check_device, check_seed
 from .device import pick_device
-from .explorers import DualExplorer
+from .explorers import Choice, DualExplorer, LiveExplorer, Range
 from .gated_flow import CELL_NAMES, gated_flow
 from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, live_figure, value_slider
-from .widget_faces import RecomputeLine, widget_bundle
 
 STATIC_BIASES = (None, -2.0, -1.0, 0.0, 1.0, 2.0, 3.0, 4.0)   # None: PyTorch's default bias
 STATIC_LENGTHS = (20, 100, 1000)
@@ -79,39 +78,31 @@ def static_gated_figure(flows, active_bias=None):
                          f"for the gate bias and buttons for sequence lengths {', '.join(map(str, lengths))}."))
 
 
-class GatedFlowWidget:
+LIVE_CONTROLS = (Range("forget_bias", "gate bias", -4.0, 8.0, 0.25),
+                 Range("seq_len", "length", 10, 1000, 10, unit="steps", integer=True),
+                 Choice("hidden_size", "hidden size", (16, 32, 64, 128, 256), unit="units"))
+
+
+class GatedFlowWidget(LiveExplorer):
     """The live face: forget bias, length and hidden size, recomputed with PyTorch on every change."""
 
     def __init__(self, forget_bias=1.0, seq_len=100, hidden_size=64, seed=1234, device=None):
-        import ipywidgets as w
-        forget_bias = check_float("forget_bias", forget_bias, low=-4.0, high=8.0)
-        seq_len = check_int("seq_len", seq_len, 10, 1000)
-        hidden_size = check_choice("hidden_size", hidden_size, (16, 32, 64, 128, 256))
-        self.seed, self.device = check_seed(seed), pick_device() if device is None else check_device(device)
-        self.controls = dict(
-            forget_bias=w.FloatSlider(value=forget_bias, min=-4.0, max=8.0, step=0.25, description="gate bias (−4 to 8)",
-                                      continuous_update=False),
-            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (10–1000 steps)",
-                                continuous_update=False),
-            hidden_size=w.Dropdown(options=(16, 32, 64, 128, 256), value=hidden_size, description="hidden size (units)"),
-        )
-        self.status = RecomputeLine(self.device)
-        flow = self._compute()
-        self.figure = live_figure(static_gated_figure({flow.seq_len: flow}, flow.biases[0]), height=520)
-        self.update(flow)
-        for control in self.controls.values():
-            control.style.description_width = "initial"   # room for labels with units and ranges
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
+        self.seed, device = check_seed(seed), pick_device() if device is None else check_device(device)
+        super().__init__(LIVE_CONTROLS, dict(forget_bias=forget_bias, seq_len=seq_len, hidden_size=hidden_size),
+                         device)
 
-    def _compute(self):
-        c = {k: v.value for k, v in self.controls.items()}
-        with self.status.running(f"three cells over {c['seq_len']} steps"):
-            return gated_flow([c["forget_bias"]], c["seq_len"], c["hidden_size"], seed=self.seed, device=self.device)
+    def what(self, values):
+        return f"three cells over {values['seq_len']} steps"
 
-    def update(self, flow=None):
-        """Redraw in place for the current controls (recomputed unless `flow` already holds them)."""
-        flow = flow or self._compute()
+    def recompute(self, values):
+        return gated_flow([values["forget_bias"]], values["seq_len"], values["hidden_size"], seed=self.seed,
+                          device=self.device)
+
+    def first_figure(self, flow, values):
+        return live_figure(static_gated_figure({flow.seq_len: flow}, flow.biases[0]), height=520)
+
+    def draw(self, flow, values):
+        """Redraw in place for `flow`, the current controls' result."""
         with self.figure.batch_update():
             for trace, cell in zip(self.figure.data, CELL_NAMES):
                 trace.y = _curve(flow, cell, 0)
@@ -120,9 +111,6 @@ class GatedFlowWidget:
             self.figure.layout.title.text = (f"Gradient reaching step t from a loss at the last step<br>hidden "
                                              f"{flow.hidden_size}, float32, gate bias {flow.biases[0]:.2f}, "
                                              f"length {flow.seq_len}, on {self.device}")
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_gated_flow(seed=1234, device=None):

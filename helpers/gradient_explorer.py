@@ -1,53 +1,32 @@
-"""Interactive figures that work twice: on the static website and in a live kernel.
+"""The gradient-flow explorer of chapter 1.3: how much gradient reaches each step of a tanh RNN.
 
-An explorer is one object with two faces. Its text/html face is a plotly figure whose sliders
-and buttons move over values precomputed when the book was built; it needs no kernel, so the
-website shows it. Its widget face is a set of ipywidgets controls and a plotly FigureWidget that
-recompute with PyTorch on every change, for any value, on the GPU when there is one; Jupyter
-shows that one. While the website is built (COURSE_SITE_BUILD is set by book/_ext) only the
-static face is emitted.
+Static face: a |W_h| slider (restyles y) and length buttons (toggle visible traces) over values
+computed when the book was built. Live face (helpers.explorers): |W_h|, length, init, hidden size
+and precision, recomputed with PyTorch at every change.
 
 Used in: 1.3.
 """
 import math
-import os
 
 import numpy as np
 import plotly.graph_objects as go
 import torch
 
-from .checks import check_choice, check_device, check_float, check_int, check_seed
+from .checks import check_device, check_float, check_seed
 from .device import pick_device
+from .explorers import Choice, DualExplorer, LiveExplorer, Range
 from .gradient_flow import gradient_flow
 from .inits import INITS
-from .plots import PALETTE, describe, encode_for_log_axis, figure_html, gradient_axes, live_figure, value_slider
-from .widget_faces import RecomputeLine, widget_bundle
+from .plots import PALETTE, describe, encode_for_log_axis, gradient_axes, live_figure, value_slider
 
 STATIC_RADII = np.round(np.arange(0.1, 2.0001, 0.1), 2)   # the website's |W_h| slider: 20 values
 STATIC_LENGTHS = (20, 100, 1000)
 STATIC_HIDDEN = 64
 MAX_POINTS = 200          # a long curve is drawn at every k-th step to keep the page light
-RADIUS_LABEL = "|W_h| = spectral radius ρ(W_hh)"
+RADIUS_LABEL = "|W_h| = spectral radius ρ(W_hh)"   # the website's slider
 COLORS = dict(zip(INITS, PALETTE))
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 HIDDEN_CHOICES = (16, 32, 64, 128, 256)   # the live widget's hidden sizes
-
-
-class DualExplorer:
-    """Shows `static_figure` on the website and the widget built by `make_widget` in a kernel."""
-
-    def __init__(self, static_figure, make_widget):
-        self.static_figure = static_figure
-        self._make_widget = make_widget
-        self.widget = None
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = {"text/plain": "(interactive figure: open the chapter live to recompute it)"}
-        if not os.environ.get("COURSE_SITE_BUILD"):
-            self.widget = self.widget or self._make_widget()
-            bundle.update(self.widget._repr_mimebundle_())
-        bundle["text/html"] = figure_html(self.static_figure)
-        return bundle
 
 
 def trace_label(init, flow, i, j):
@@ -116,51 +95,40 @@ def static_gradient_figure(flows, active_radius=1.0):
     return gradient_axes(fig, first.dtype)
 
 
-class GradientFlowWidget:
+LIVE_CONTROLS = (Range("radius", "|W_h| = ρ", 0.05, 2.0, 0.05, while_dragging=True),    # cheap: follows a drag
+                 Range("seq_len", "length", 10, 1000, 10, unit="steps", integer=True),
+                 Choice("init", "init of W_hh", ("all",) + INITS),
+                 Choice("hidden_size", "hidden size", HIDDEN_CHOICES, unit="units"),
+                 Choice("dtype", "precision", tuple(DTYPES), unit="dtype"))
+
+
+class GradientFlowWidget(LiveExplorer):
     """The live face: controls for |W_h|, length, init, hidden size and precision."""
 
     def __init__(self, radius=1.0, seq_len=100, init="all", hidden_size=64, dtype="float32", seed=0,
                  device=None):
-        import ipywidgets as w
-        check_float("radius", radius, low=0.05, high=2.0)       # each control's range, as the slider shows it
-        check_int("seq_len", seq_len, 10, 1000)
-        check_choice("init", init, ("all",) + INITS)
-        check_choice("hidden_size", hidden_size, HIDDEN_CHOICES)
-        check_choice("dtype", dtype, tuple(DTYPES))
-        self.seed, self.device = check_seed(seed), pick_device() if device is None else check_device(device)
-        self.controls = dict(
-            radius=w.FloatSlider(value=radius, min=0.05, max=2.0, step=0.05, description="|W_h| = ρ (0.05–2)",
-                                 continuous_update=True, readout_format=".2f"),
-            seq_len=w.IntSlider(value=seq_len, min=10, max=1000, step=10, description="length (10–1000 steps)",
-                                continuous_update=False),
-            init=w.Dropdown(options=("all",) + INITS, value=init, description="init of W_hh"),
-            hidden_size=w.Dropdown(options=HIDDEN_CHOICES, value=hidden_size, description="hidden size (units)"),
-            dtype=w.Dropdown(options=("float32", "float64"), value=dtype, description="precision (dtype)"),
-        )
-        self.status = RecomputeLine(self.device)
+        self.seed, device = check_seed(seed), pick_device() if device is None else check_device(device)
+        values = dict(radius=radius, seq_len=seq_len, init=init, hidden_size=hidden_size, dtype=dtype)
+        super().__init__(LIVE_CONTROLS, values, device, rows=[["radius", "seq_len", "init"], ["hidden_size", "dtype"]])
+
+    def what(self, values):
+        n = len(INITS) if values["init"] == "all" else 1
+        return f"{n} curve{'s' * (n > 1)} of length {values['seq_len']}"
+
+    def recompute(self, values):
+        inits = INITS if values["init"] == "all" else (values["init"],)
+        return gradient_flow([values["radius"]], inits, values["seq_len"], values["hidden_size"], seed=self.seed,
+                             dtype=DTYPES[values["dtype"]], device=self.device)
+
+    def first_figure(self, flow, values):
         # one trace per init, always: the init control shows or hides them
-        all_inits = self._compute(INITS)
-        self.figure = live_figure(static_gradient_figure(all_inits, radius), height=520)
-        self.update(all_inits if init == "all" else None)
-        for control in self.controls.values():
-            control.style.description_width = "initial"   # room for labels with units and ranges
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox([self.controls[k] for k in ("radius", "seq_len", "init")]),
-                            w.HBox([self.controls[k] for k in ("hidden_size", "dtype")]), self.status.widget,
-                            self.figure])
+        if flow.inits != INITS:
+            flow = self.recompute(dict(values, init="all"))
+        return live_figure(static_gradient_figure({flow.seq_len: flow}, values["radius"]), height=520)
 
-    def _compute(self, inits=None):
-        c = {k: v.value for k, v in self.controls.items()}
-        inits = inits or (INITS if c["init"] == "all" else (c["init"],))
-        with self.status.running(f"{len(inits)} curve{'s' * (len(inits) > 1)} of length {c['seq_len']}"):
-            flow = gradient_flow([c["radius"]], inits, c["seq_len"], c["hidden_size"], seed=self.seed,
-                                 dtype=DTYPES[c["dtype"]], device=self.device)
-        return {c["seq_len"]: flow}
-
-    def update(self, flows=None):
-        """Redraw the figure in place for the current controls (recomputed unless `flows` holds them)."""
-        (seq_len, flow), = (flows or self._compute()).items()
-        step = _stride(seq_len)
+    def draw(self, flow, values):
+        """Redraw the figure in place for `flow`, the current controls' result."""
+        seq_len, step = flow.seq_len, _stride(flow.seq_len)
         with self.figure.batch_update():
             for trace, init in zip(self.figure.data, INITS):
                 trace.visible = init in flow.inits
@@ -173,9 +141,6 @@ class GradientFlowWidget:
             self.figure.layout.title.text = (f"How much gradient reaches step t (tanh RNN)<br>hidden {flow.hidden_size}, "
                                              f"{flow.dtype}, |W_h| = {flow.radii[0]:.2f}, length {seq_len}, on {self.device}")
             gradient_axes(self.figure, flow.dtype)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_gradient_flow(seed=0, device=None):

@@ -17,9 +17,9 @@ import plotly.graph_objects as go
 import torch
 
 from .attention import local_window_weights
-from .checks import check_int, check_seed, check_values
-from .plots import PALETTE, describe, value_slider
-from .widget_faces import widget_bundle
+from .checks import SEED_MAX, check_int, check_seed, check_values
+from .explorers import DualExplorer, LiveExplorer, Range
+from .plots import PALETTE, describe, live_figure, value_slider
 
 
 def predicted_position(decoder_state, W_p, v_p, src_len):
@@ -114,44 +114,43 @@ def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0, half_w
     return fig
 
 
-class LocalAttentionWidget:
+LIVE_CONTROLS = (Range("half_width", "half-width D", 1, 50, 1, unit="positions", integer=True),
+                 Range("src_len", "source length S", 10, 200, 5, unit="positions", integer=True),
+                 Range("seed", "seed", 0, SEED_MAX, 1, unit="random states", integer=True, box=True))
+
+
+class LocalAttentionWidget(LiveExplorer):
     """Live face: recompute the example with PyTorch for any D, source length and seed."""
 
     def __init__(self, src_len=40, half_width=4, hidden_size=16, seed=0):
-        import ipywidgets as w
         src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed)
         self.hidden_size = hidden_size
-        self.controls = dict(
-            half_width=w.IntSlider(value=half_width, min=1, max=50, description="half-width D (1–50 positions)",
-                                   continuous_update=False),
-            src_len=w.IntSlider(value=src_len, min=10, max=200, step=5, description="source length S (10–200)",
-                                continuous_update=False),
-            seed=w.IntText(value=seed, description="seed (random states)"))
-        self.figure = go.FigureWidget(local_attention_figure(src_len, half_width, hidden_size, seed))
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.figure])
+        super().__init__(LIVE_CONTROLS, dict(half_width=half_width, src_len=src_len, seed=seed), torch.device("cpu"))
 
-    def update(self):
-        """Redraw in place for the current controls (D is capped at the source length)."""
-        c = {k: v.value for k, v in self.controls.items()}
-        D = min(c["half_width"], c["src_len"])
-        traces, layout = _frame(c["src_len"], D, self.hidden_size, max(0, c["seed"]))
+    def what(self, values):
+        return f"one query over {values['src_len']} positions"
+
+    def recompute(self, values):
+        D = min(values["half_width"], values["src_len"])      # a window no wider than the source
+        return _frame(values["src_len"], D, self.hidden_size, values["seed"])
+
+    def first_figure(self, frame, values):
+        D = min(values["half_width"], values["src_len"])
+        return live_figure(local_attention_figure(values["src_len"], D, self.hidden_size, values["seed"]))
+
+    def draw(self, frame, values):
+        """Redraw in place for the current controls."""
+        traces, layout = frame
         with self.figure.batch_update():
             for trace, y, name in zip(self.figure.data, traces["y"], traces["name"]):
-                trace.x, trace.y, trace.name = list(range(c["src_len"])), y, name
+                trace.x, trace.y, trace.name = list(range(values["src_len"])), y, name
             self.figure.layout.shapes = layout["shapes"]
             self.figure.layout.annotations = layout["annotations"]
             self.figure.layout.yaxis.range = layout["yaxis.range"]
 
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
-
 
 def explore_local_attention(src_len=40, half_width=4, hidden_size=16, seed=0):
     """Global against local-p attention for one query, with the window's half-width D to explore."""
-    from .explorers import DualExplorer
     src_len, half_width, hidden_size, seed = _check_example(src_len, half_width, hidden_size, seed)
     return DualExplorer(static_local_figure(src_len, half_width, hidden_size, seed),
                         lambda: LocalAttentionWidget(src_len, half_width, hidden_size, seed))

@@ -24,11 +24,10 @@ import torch
 from .attention import SCORES, AttentionScore
 from .checks import check_choice, check_device, check_int, check_lengths, check_seed
 from .device import pick_device
-from .explorers import DualExplorer
-from .plots import PALETTE, describe, value_slider
+from .explorers import Choice, DualExplorer, LiveExplorer
+from .plots import PALETTE, describe, live_figure, value_slider
 from .tables import Table
 from .timing import Comparison, compare, describe_comparison, format_ratio, round_sig, seeded, time_calls
-from .widget_faces import RecomputeLine, widget_bundle
 
 MAX_SIZE = 1 << 20
 NAIVE_PER_PAIR = {"additive": "O(d·d_a)", "dot": "O(d)", "general": "O(d²)", "concat": "O(d·d_a)"}
@@ -286,36 +285,33 @@ def static_score_time_figure(runs, active_hidden):
     return fig
 
 
-class ScoreTimeWidget:
+class ScoreTimeWidget(LiveExplorer):
     """Live face: re-measure the four scores for any hidden size and number of queries."""
 
     def __init__(self, timings, seed=0):
-        import ipywidgets as w
-        self.lengths, self.repeats, self.device, self.seed = timings.lengths, timings.repeats, timings.device, seed
-        self.controls = dict(
-            hidden_size=w.SelectionSlider(options=sorted({*HIDDEN_CHOICES, timings.hidden_size}), value=timings.hidden_size,
-                                          description="hidden size d = d_a (16–1024 units)", continuous_update=False),
-            tgt_len=w.Dropdown(options=sorted({1, 8, 32, 128, timings.tgt_len}), value=timings.tgt_len, description="queries n"))
-        self.figure = go.FigureWidget(score_time_figure(timings))
-        self.status = RecomputeLine(self.device)
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox(list(self.controls.values())), self.status.widget, self.figure])
+        self.lengths, self.repeats, self.seed = timings.lengths, timings.repeats, seed
+        controls = (Choice("hidden_size", "hidden size d = d_a", sorted({*HIDDEN_CHOICES, timings.hidden_size}),
+                           unit="units"),
+                    Choice("tgt_len", "queries n", sorted({1, 8, 32, 128, timings.tgt_len})))
+        super().__init__(controls, dict(hidden_size=timings.hidden_size, tgt_len=timings.tgt_len), timings.device,
+                         first=timings)
 
-    def update(self):
-        """Measure again for the current controls and redraw in place."""
-        with self.status.running(f"the four scores at {len(self.lengths)} lengths"):
-            timings = measure_score_times(self.lengths, self.controls["hidden_size"].value,
-                                          self.controls["tgt_len"].value, repeats=self.repeats,
-                                          device=self.device, seed=self.seed)
+    def what(self, values):
+        return f"the four scores at {len(self.lengths)} lengths"
+
+    def recompute(self, values):
+        return measure_score_times(self.lengths, values["hidden_size"], values["tgt_len"], repeats=self.repeats,
+                                   device=self.device, seed=self.seed)
+
+    def first_figure(self, timings, values):
+        return live_figure(score_time_figure(timings))
+
+    def draw(self, timings, values):
+        """Redraw the measured times in place."""
         with self.figure.batch_update():
             for trace, y, error in zip(self.figure.data, timing_curves_ms(timings), timing_errors(timings)):
                 trace.y, trace.error_y = y, error
             self.figure.layout.title.text = timing_title(timings)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_score_times(timings, hidden_sizes=STATIC_HIDDEN, seed=0, measured=None):

@@ -11,6 +11,7 @@ from plotly.subplots import make_subplots
 
 from .checks import check_int
 from .plots import PALETTE, describe
+from .timing import round_sig
 
 SIMILARITY_PANELS = (("static", "lookup table"), ("forward", "forward RNN"), ("bidirectional", "bidirectional RNN"))
 
@@ -106,9 +107,9 @@ def bottleneck_figure(timings):
     """Log-log plot of forward time against sequence length for the RNN and for attention."""
     fig = go.Figure()
     lengths = list(timings.lengths)
-    fig.add_scatter(x=lengths, y=[float(f"{1e3 * t:.3g}") for t in timings.rnn_seconds], mode="lines+markers",
+    fig.add_scatter(x=lengths, y=round_sig(1e3 * t for t in timings.rnn_seconds), mode="lines+markers",
                     name="RNN (torch.nn.RNN): one step after another", line=dict(color=PALETTE[5]))
-    fig.add_scatter(x=lengths, y=[float(f"{1e3 * t:.3g}") for t in timings.attention_seconds],
+    fig.add_scatter(x=lengths, y=round_sig(1e3 * t for t in timings.attention_seconds),
                     mode="lines+markers", name="attention-style product: all positions at once",
                     line=dict(color=PALETTE[0]))
     fig.update_xaxes(type="log", title="sequence length (tokens)", tickvals=lengths, ticktext=[str(L) for L in lengths])

@@ -6,14 +6,11 @@ step, re-measured with PyTorch on the reader's device at every change.
 
 Used in: 1.8.
 """
-import plotly.graph_objects as go
-
 from .checks import check_int
-from .explorers import DualExplorer
-from .plots import PALETTE, value_slider
+from .explorers import Choice, DualExplorer, LiveExplorer
+from .plots import PALETTE, live_figure, value_slider
 from .speed_figures import series, series_update, speed_figure
 from .throughput import MODES, measure_throughput
-from .widget_faces import RecomputeLine, widget_bundle
 
 WIDTH_CHOICES = (32, 64, 128, 256, 512)
 BATCH_CHOICES = (1, 2, 4, 8, 16, 32)
@@ -81,41 +78,36 @@ def static_throughput_figure(runs, active_width):
     return fig
 
 
-class ThroughputWidget:
+class ThroughputWidget(LiveExplorer):
     """Live face: re-measure both layers for any width, batch and mode on this kernel's device."""
 
     def __init__(self, result, seed=0):
-        import ipywidgets as w
-        self.lengths, self.repeats, self.device = result.lengths, result.repeats, result.device
+        self.lengths, self.repeats = result.lengths, result.repeats
         self.nhead, self.seed = result.nhead, seed
         self.peak_size = result.peak.size if result.peak is not None else None
-        self.controls = dict(
-            d_model=w.SelectionSlider(options=sorted({*WIDTH_CHOICES, result.d_model}), value=result.d_model,
-                                      description="width d_model (32–512)", continuous_update=False),
-            batch=w.Dropdown(options=sorted({*BATCH_CHOICES, result.batch}), value=result.batch, description="batch (sequences)"),
-            mode=w.ToggleButtons(options=MODES, value=result.mode, description="measure"))
-        self.figure = go.FigureWidget(throughput_figure(result))
-        self.status = RecomputeLine(self.device)
-        for control in self.controls.values():
-            control.style.description_width = "initial"
-            control.observe(lambda change: self.update(), names="value")
-        self.view = w.VBox([w.HBox([self.controls["d_model"], self.controls["batch"]]), self.controls["mode"],
-                            self.status.widget, self.figure])
+        controls = (Choice("d_model", "width d_model", sorted({*WIDTH_CHOICES, result.d_model})),
+                    Choice("batch", "batch", sorted({*BATCH_CHOICES, result.batch}), unit="sequences"),
+                    Choice("mode", "measure", MODES, look="buttons"))
+        super().__init__(controls, dict(d_model=result.d_model, batch=result.batch, mode=result.mode), result.device,
+                         rows=[["d_model", "batch"], ["mode"]], first=result)
 
-    def update(self):
-        """Measure again for the current controls and redraw in place."""
-        c = {k: v.value for k, v in self.controls.items()}
-        with self.status.running(f"both layers' {c['mode']} times at {len(self.lengths)} lengths"):
-            result = measure_throughput(self.lengths, c["d_model"], self.nhead, c["batch"], c["mode"], self.repeats,
-                                        self.device, self.seed, self.peak_size)
+    def what(self, values):
+        return f"both layers' {values['mode']} times at {len(self.lengths)} lengths"
+
+    def recompute(self, values):
+        return measure_throughput(self.lengths, values["d_model"], self.nhead, values["batch"], values["mode"],
+                                  self.repeats, self.device, self.seed, self.peak_size)
+
+    def first_figure(self, result, values):
+        return live_figure(throughput_figure(result))
+
+    def draw(self, result, values):
+        """Redraw the measured rates in place."""
         with self.figure.batch_update():
             update = _curves(result)
             for trace, y, error in zip(self.figure.data, update["y"], update["error_y"]):
                 trace.y, trace.error_y = y, error
             self.figure.layout.title.text = _title(result)
-
-    def _repr_mimebundle_(self, **kwargs):
-        return widget_bundle(self.view)
 
 
 def explore_throughput(runs, active=None, seed=0):

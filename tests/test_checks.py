@@ -14,7 +14,7 @@ import torch
 
 import helpers
 from helpers import attention_explorer, birnn, cliff_explorer, context_vectors
-from helpers import decay_explorer, drill_runs, drills, explorers, gated_explorer, gated_flow, local_attention
+from helpers import decay_explorer, drill_runs, drills, gated_explorer, gradient_explorer, gated_flow, local_attention
 from helpers import long_range, plots, receptive_field, seq2seq, seq2seq_training, sequence_figures, training
 from helpers.checks import (SEED_MAX, check_callable, check_choice, check_device, check_dtype, check_float,
                             check_generator, check_int, check_seed, check_values)
@@ -255,8 +255,8 @@ SEEDED = {
     "record_provenance": lambda s: plots.record_provenance("cpu", s),
     "gradient_flow": lambda s: gradient_flow([1.0], seed=s),
     "input_gradient_profile": lambda s: input_gradient_profile(MODEL, 5, seed=s),
-    "explore_gradient_flow": lambda s: explorers.explore_gradient_flow(seed=s),
-    "GradientFlowWidget": lambda s: explorers.GradientFlowWidget(seed=s),
+    "explore_gradient_flow": lambda s: gradient_explorer.explore_gradient_flow(seed=s),
+    "GradientFlowWidget": lambda s: gradient_explorer.GradientFlowWidget(seed=s),
     "gated_flow": lambda s: gated_flow.gated_flow([1.0], seed=s),
     "explore_gated_flow": lambda s: gated_explorer.explore_gated_flow(seed=s),
     "GatedFlowWidget": lambda s: gated_explorer.GatedFlowWidget(seed=s),
@@ -343,12 +343,12 @@ MORE_BAD_CALLS = {
     "gated_flow biases string": (lambda: gated_flow.gated_flow("1.0"), "biases"),
     "describe_device tpu": (lambda: helpers.describe_device("tpu"), "device"),
     "recurrent_matrix dtype int32": (lambda: recurrent_matrix(4, "orthogonal", dtype=torch.int32), "dtype"),
-    "explore_gradient_flow device": (lambda: explorers.explore_gradient_flow(device="tpu"), "device"),
-    "GradientFlowWidget device": (lambda: explorers.GradientFlowWidget(device="tpu"), "device"),
-    "GradientFlowWidget radius 5": (lambda: explorers.GradientFlowWidget(radius=5.0), "radius"),
-    "GradientFlowWidget hidden_size 48": (lambda: explorers.GradientFlowWidget(hidden_size=48), "hidden_size"),
-    "GradientFlowWidget dtype float16": (lambda: explorers.GradientFlowWidget(dtype="float16"), "dtype"),
-    "GradientFlowWidget init": (lambda: explorers.GradientFlowWidget(init="glorot"), "init"),
+    "explore_gradient_flow device": (lambda: gradient_explorer.explore_gradient_flow(device="tpu"), "device"),
+    "GradientFlowWidget device": (lambda: gradient_explorer.GradientFlowWidget(device="tpu"), "device"),
+    "GradientFlowWidget radius 5": (lambda: gradient_explorer.GradientFlowWidget(radius=5.0), "radius"),
+    "GradientFlowWidget hidden_size 48": (lambda: gradient_explorer.GradientFlowWidget(hidden_size=48), "hidden_size"),
+    "GradientFlowWidget dtype float16": (lambda: gradient_explorer.GradientFlowWidget(dtype="float16"), "dtype"),
+    "GradientFlowWidget init": (lambda: gradient_explorer.GradientFlowWidget(init="glorot"), "init"),
     "explore_gated_flow device": (lambda: gated_explorer.explore_gated_flow(device="tpu"), "device"),
     "GatedFlowWidget device": (lambda: gated_explorer.GatedFlowWidget(device="tpu"), "device"),
     "CliffWidget device": (lambda: cliff_explorer.CliffWidget(None, (4,), "tpu"), "device"),
@@ -377,7 +377,7 @@ MORE_BAD_CALLS = {
     "clip_total_norm max_norm -1": (lambda: drills.clip_total_norm([], -1.0), "max_norm"),
     "bahdanau_case src_len 0": (lambda: drills.bahdanau_case(src_len=0), "src_len"),
     # figures and explorers
-    "static_gradient_figure no flows": (lambda: explorers.static_gradient_figure({}), "flows"),
+    "static_gradient_figure no flows": (lambda: gradient_explorer.static_gradient_figure({}), "flows"),
     "static_gated_figure no flows": (lambda: gated_explorer.static_gated_figure({}), "flows"),
     "static_gated_figure active_bias": (lambda: gated_explorer.static_gated_figure(
         {20: SimpleNamespace(biases=(None, 1.0))}, active_bias=2.0), "active_bias"),

@@ -10,7 +10,7 @@ import plotly.graph_objects as go
 import pytest
 import torch
 
-from helpers.explorers import (MAX_POINTS, STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget,
+from helpers.gradient_explorer import (MAX_POINTS, STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget,
                                explore_gradient_flow, static_gradient_figure)
 from helpers.gradient_flow import gradient_flow
 from helpers.inits import INITS
@@ -225,7 +225,7 @@ def test_static_figure_draws_a_float64_underflow_below_every_real_gradient():
 
 def test_widget_bundle_shows_a_view_under_ipywidgets_8_and_7():
     import ipywidgets as w
-    from helpers.widget_faces import widget_bundle
+    from helpers.explorers import widget_bundle
     view = w.VBox([w.IntSlider()])
     assert widget_bundle(view)["application/vnd.jupyter.widget-view+json"]["model_id"] == view.model_id
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import helpers
-from helpers.explorers import GradientFlowWidget
+from helpers.gradient_explorer import GradientFlowWidget
 from helpers.gated_explorer import CELL_NAMES, GatedFlowWidget
 
 pytest.importorskip("ipywidgets")
@@ -70,7 +70,7 @@ def test_live_faces_keep_no_room_for_the_static_controls(make):
 
 
 def test_the_recompute_line_names_the_work_the_device_and_the_time():
-    from helpers.widget_faces import RecomputeLine
+    from helpers.explorers import RecomputeLine
     line = RecomputeLine("cpu")
     with line.running("4 curves of length 100"):
         assert line.widget.value == "<i>Recomputing 4 curves of length 100 on cpu…</i>"   # shown while it runs
@@ -89,3 +89,38 @@ def test_the_gradient_and_gated_explorers_say_what_they_recomputed():
     assert "of length 50 with PyTorch on cpu" in widget.status.widget.value
     gated = GatedFlowWidget(device="cpu")
     assert "three cells over 100 steps with PyTorch on cpu" in gated.status.widget.value
+
+
+@pytest.mark.parametrize("radius", [0.7, 1.2])
+def test_decay_faces_agree(radius):
+    from helpers.decay_explorer import DecayWidget
+    static = helpers.explore_first_input_decay().static_figure
+    step = [float(s.label) for s in static.layout.sliders[0].steps].index(radius)
+    orthogonal = static.layout.sliders[0].steps[step].args[0]["y"]     # traces 0 and 1
+    live = DecayWidget(radius=radius)
+    assert [list(t.y) for t in live.figure.data[:2]] == [list(y) for y in orthogonal]
+    assert [list(t.y) for t in live.figure.data[2:]] == [list(t.y) for t in static.data[2:]]   # the reference
+    assert f"ρ = {radius:.2f}, length 40, on cpu" in live.figure.layout.title.text
+
+
+@pytest.mark.parametrize("half_width", [2, 8])
+def test_local_attention_faces_agree(half_width):
+    from helpers.local_attention import LocalAttentionWidget, static_local_figure
+    static = static_local_figure(src_len=40, half_width=4, seed=0, half_widths=(2, 4, 8))
+    step = [int(s.label) for s in static.layout.sliders[0].steps].index(half_width)
+    traces, layout = static.layout.sliders[0].steps[step].args
+    live = LocalAttentionWidget(src_len=40, half_width=half_width, seed=0)
+    assert [list(t.y) for t in live.figure.data] == [list(y) for y in traces["y"]]
+    assert [s.to_plotly_json() for s in live.figure.layout.shapes] == layout["shapes"]
+
+
+def test_measured_explorers_open_on_the_measurement_the_static_face_shows():
+    """The bottleneck, score-time and throughput faces draw the chapter's own measurement first."""
+    from helpers.bottleneck_explorer import BottleneckWidget, explore_bottleneck
+    from helpers.timing import sequential_bottleneck
+    timings = sequential_bottleneck((8, 32), hidden_size=16, repeats=1, device="cpu")
+    static = explore_bottleneck(timings, hidden_sizes=(8,)).static_figure
+    active = static.layout.sliders[0].steps[static.layout.sliders[0].active].args[0]["y"]
+    live = BottleneckWidget(timings)
+    assert [list(t.y) for t in live.figure.data] == [list(y) for y in active]
+    assert live.figure.layout.sliders == () and live.figure.layout.margin.t <= 100

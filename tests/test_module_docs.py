@@ -19,7 +19,8 @@ import pytest
 import helpers
 
 ROOT = Path(__file__).resolve().parents[1]
-MODULES = sorted(m.name for m in pkgutil.iter_modules(helpers.__path__))
+# every module, those of subpackages too: "gated", "explorers", "explorers.controls"
+MODULES = sorted(m.name.removeprefix("helpers.") for m in pkgutil.walk_packages(helpers.__path__, "helpers."))
 
 
 def chapter_name(path):
@@ -43,16 +44,18 @@ def own_names(module):
     return {n for n in names if not n.startswith("_")}
 
 
-def imported_modules(module):
-    """The helpers modules that `module` imports (relative imports inside the package)."""
+def imported_modules(name):
+    """The helpers modules that helpers.`name` imports (relative imports inside the package)."""
+    module = importlib.import_module(f"helpers.{name}")
+    own_package = name.split(".") if hasattr(module, "__path__") else name.split(".")[:-1]
     tree = ast.parse(Path(module.__file__).read_text())
     found = set()
     for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level == 1:
-            if node.module:
-                found.add(node.module.split(".")[0])
-            else:
-                found.update(alias.name for alias in node.names)
+        if isinstance(node, ast.ImportFrom) and node.level >= 1:
+            base = own_package[:len(own_package) - (node.level - 1)]
+            target = base + (node.module.split(".") if node.module else [])
+            found.add(".".join(target))
+            found.update(".".join(target + [alias.name]) for alias in node.names)   # from . import plots
     return found & set(MODULES)
 
 
@@ -73,7 +76,7 @@ def importers():
     """{module: set of 'helpers.X' that import it}."""
     found = {name: set() for name in MODULES}
     for name in MODULES:
-        for dep in imported_modules(importlib.import_module(f"helpers.{name}")):
+        for dep in imported_modules(name):
             found[dep].add(f"helpers.{name}")
     return found
 
@@ -103,21 +106,23 @@ def test_the_docstring_names_the_chapters_that_use_the_module(name):
     module = importlib.import_module(f"helpers.{name}")
     if USED[name]:
         assert stated(module, "Used in") == USED[name], \
-            f"helpers/{name}.py: its 'Used in:' line should name {sorted(USED[name])}"
+            f"helpers/{name.replace('.', '/')}.py: its 'Used in:' line should name {sorted(USED[name])}"
     else:
-        assert IMPORTERS[name], f"helpers/{name}.py is used by no chapter and no module"
+        assert IMPORTERS[name], f"helpers/{name.replace('.', '/')}.py is used by no chapter and no module"
         if importer_count(module) is not None:
             assert importer_count(module) == len(IMPORTERS[name]), \
-                f"helpers/{name}.py: {len(IMPORTERS[name])} modules import it"
+                f"helpers/{name.replace('.', '/')}.py: {len(IMPORTERS[name])} modules import it"
         else:
             assert stated(module, "Used by") == IMPORTERS[name], \
-                f"helpers/{name}.py: its 'Used by:' line should name {sorted(IMPORTERS[name])}"
+                f"helpers/{name.replace('.', '/')}.py: its 'Used by:' line should name {sorted(IMPORTERS[name])}"
 
 
 def test_usage_is_found_in_the_chapters_and_the_imports():
     """The scan itself: 1.3 calls gradient_flow, no chapter names checks and plots imports it."""
     assert "1.3" in USED["gradient_flow"] and "1.2" not in USED["gradient_flow"]
     assert not USED["checks"] and "helpers.plots" in IMPORTERS["checks"]
+    assert {"helpers.explorers.controls", "helpers.gated_explorer"} <= IMPORTERS["checks"] | IMPORTERS["explorers"]
+    assert "helpers.explorers.live" in IMPORTERS["explorers.faces"]     # a sibling in a subpackage
     doc = type("M", (), {"__doc__": "x\n\nUsed in: 1.2, the summary.\n"})
     assert stated(doc, "Used in") == {"1.2", "the summary"} and stated(doc, "Used by") is None
     wrapped = type("M", (), {"__doc__": "x\n\nUsed by: helpers.a,\n    helpers.b.\n"})

@@ -28,7 +28,7 @@ def test_cliff_slider_has_a_step_per_context_size_and_moves_the_curves(runs):
 
 def test_live_cliff_widget_trains_and_adds_a_curve(runs):
     results = {h: accuracy_by_length(run, (1, 3), n=10) for h, run in runs.items()}
-    widget = explore_cliff(runs, results)._make_widget()
+    widget = explore_cliff(runs, results)._make_live()
     widget.controls["steps"].value = 100
     widget.controls["attention"].value = "dot"
     before = len(widget.figure.data)
@@ -57,11 +57,12 @@ def test_attention_explorer_slider_and_buttons(attention_runs):
     assert [s.label for s in fig.layout.sliders[0].steps] == ["2", "4"]
     assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["dot", "additive"]
     assert len(fig.layout.sliders[0].steps[1].args[0]["z"][0][0]) == 4
-    widget = explorer._make_widget()
+    widget = explorer._make_live()
     widget.controls["source"].value = "5 5 5 5 5 5"
     assert len(widget.figure.data[0].z[0]) == 6
-    widget.controls["source"].value = "5 x"
-    assert "Cannot read that source" in widget.message.value
+    widget.controls["source"].value = "5 x"            # the reader's typo: said on the line, the figure kept
+    assert widget.status.widget.value.startswith("<b>Could not recompute the weights of dot for that source</b>: ")
+    assert len(widget.figure.data[0].z[0]) == 6
 
 
 def test_bad_input(runs, attention_runs):
@@ -71,3 +72,11 @@ def test_bad_input(runs, attention_runs):
         explore_attention({"plain": runs[8]}, ["1"])
     with pytest.raises(ValueError, match="same context sizes"):
         explore_cliff(runs, {})
+
+
+def test_attention_faces_agree_on_the_first_example(attention_runs):
+    explorer = explore_attention(attention_runs, ["3 1 4", "1 5 9 2"])
+    static_z = explorer.static_figure.layout.sliders[0].steps[0].args[0]["z"][0]     # the first model
+    live = explorer._make_live()
+    assert [list(row) for row in live.figure.data[0].z] == [list(row) for row in static_z]
+    assert live.output.value.startswith("output: ") and live.figure.layout.updatemenus == ()

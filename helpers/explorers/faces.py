@@ -1,16 +1,19 @@
-"""The plumbing of the live explorers: their display data, and the line that says what they recompute.
+"""An explorer's two faces, and how a live face is displayed under ipywidgets 7 and 8.
 
-Every explorer's live face (chapters 1.2-1.8 and the summary) returns its view through here. Colab
-preinstalls ipywidgets 7.7, whose widgets display themselves through `_ipython_display_` and have
-no `_repr_mimebundle_`; ipywidgets 8 has it. Both show the same widget-view message.
+An explorer is one object with two faces. Its text/html face is a plotly figure whose sliders and
+buttons move over values precomputed when the book was built; it needs no kernel, so the website
+shows it. Its widget face is a set of ipywidgets controls and a plotly FigureWidget that recompute
+with PyTorch on every change, for any value, on the GPU when there is one; Jupyter shows that one.
+While the website is built (COURSE_SITE_BUILD is set by book/_ext) only the static face is emitted.
 
-Used by: 9 modules of helpers.
+Colab preinstalls ipywidgets 7.7, whose widgets display themselves through `_ipython_display_` and
+have no `_repr_mimebundle_`; ipywidgets 8 has it. Both show the same widget-view message.
+
+Used by: helpers.explorers, helpers.explorers.live.
 """
-import contextlib
-import html
-import time
+import os
 
-from .timing import synchronize
+from ..plots import figure_html
 
 
 def widget_bundle(view):
@@ -23,31 +26,22 @@ def widget_bundle(view):
                                                          "model_id": view.model_id}}
 
 
-class RecomputeLine:
-    """The line under a live explorer's controls: what it is recomputing, on which device, how long.
+class DualExplorer:
+    """Shows `static_figure` on the website and the live face built by `make_live` in a kernel.
 
-    A recompute that takes seconds (a timing measured again, a long sequence) shows that it is under
-    way as soon as it starts: widget updates reach the page while the kernel is still busy.
+    The live face is built only when a kernel displays the explorer, so building the website (which
+    computes every static face) never pays for one.
     """
 
-    def __init__(self, device):
-        import ipywidgets as w
-        self.device = device
-        self.widget = w.HTML()
-        self.last_s = None
+    def __init__(self, static_figure, make_live):
+        self.static_figure = static_figure
+        self._make_live = make_live
+        self.widget = None
 
-    @contextlib.contextmanager
-    def running(self, what):
-        """Say `what` is being recomputed, run the block, then say how long it took (or that it failed)."""
-        hint = f" (the last one took {self.last_s:.1f} s)" if self.last_s and self.last_s >= 1 else ""
-        self.widget.value = f"<i>Recomputing {html.escape(what)} on {html.escape(str(self.device))}…{hint}</i>"
-        start = time.perf_counter()
-        try:
-            yield
-            synchronize(self.device)       # a GPU's queued work counts in the time it took
-        except Exception as error:
-            self.widget.value = f"<b>Could not recompute {html.escape(what)}</b>: {html.escape(str(error))}"
-            raise
-        self.last_s = time.perf_counter() - start
-        self.widget.value = (f"Recomputed {html.escape(what)} with PyTorch on {html.escape(str(self.device))} "
-                             f"in {self.last_s:.2f} s.")
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = {"text/plain": "(interactive figure: open the chapter live to recompute it)"}
+        if not os.environ.get("COURSE_SITE_BUILD"):
+            self.widget = self.widget or self._make_live()
+            bundle.update(self.widget._repr_mimebundle_())
+        bundle["text/html"] = figure_html(self.static_figure)
+        return bundle
