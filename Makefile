@@ -47,10 +47,16 @@ chromium:
 # compatible path, the stand-in for another CPU (see GENERIC_CPU).
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
+# `make test`: the build, ruff, the tests, then nbval on the second code path and, beside it, the live
+# test (every chapter in JupyterLab, its explorers moved). Each of those two runs one kernel on one
+# thread at a time, so on two cores the pair takes about as long as the longer one.
 test: book chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
-	$(GENERIC_CPU) $(BIN)/python -m pytest -q book   # nbval on the second CPU code path
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q book & nbval=$$!; \
+	  $(BIN)/python -m pytest -q -p no:cacheprovider -m live tests; live=$$?; \
+	  wait $$nbval; nbval=$$?; echo "nbval (generic CPU): exit $$nbval; live JupyterLab test: exit $$live"; \
+	  [ $$nbval = 0 ] && [ $$live = 0 ]
 
 # nbval on both CPU code paths, without building the book (after `make outputs`).
 notebooks: $(READY)
@@ -58,7 +64,7 @@ notebooks: $(READY)
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book
 
 # The quick tests: not those that need the built site, the launch tests (they build fresh venvs) or the
-# live test (every chapter in JupyterLab).
+# live test (every chapter in JupyterLab; `make live` runs it alone, printing each redraw's time).
 unit: $(READY)
 	$(BIN)/python -m pytest tests -q -m "not site and not launch and not live"
 

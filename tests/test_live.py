@@ -29,6 +29,10 @@ BUSY = f"() => [...document.querySelectorAll('{PANEL} .jp-InputPrompt')].some(p 
 PLOTTED = """(el) => [...el.querySelectorAll('.js-plotly-plot')].map(gd => JSON.stringify(
   (gd.data || []).map(t => [t.visible, t.y && Array.from(t.y).slice(0, 60), t.z && JSON.stringify(t.z).slice(0, 300)])))"""
 # every cell rendered (no windowing, so off-screen outputs exist), no news pop-up over the page
+# the prose as rendered: MyST that JupyterLab (with jupyterlab-myst) showed as plain text, and numbers
+# whose {eval} expression was shown instead of its value
+RAW_MYST = ("{glue", ":::{", "{cite}", "{ref}", "{numref}", "{eval}", "helpers.glued", "(computed below)")
+PROSE = f"() => [...document.querySelectorAll('{PANEL} .jp-MarkdownCell')].map(e => e.innerText).join('\\n')"
 SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
             "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
 
@@ -143,6 +147,30 @@ def move_a_control(page, output):
     return None
 
 
+def raw_myst(page, chapter, ran):
+    """The raw markup the rendered prose still shows, polled for a while: jupyterlab-myst evaluates a
+    cell's {eval} numbers once the kernel is idle. The summary quotes other chapters' numbers, which
+    must show too once those chapters have run in this JupyterLab."""
+    marks = RAW_MYST + (("(run chapter",) if chapter.stem.startswith("09") and ran >= QUOTED else ())
+    start = time.time()
+    while True:
+        prose = page.evaluate(PROSE)
+        found = [m for m in marks if m in prose]
+        if not found or time.time() - start > 30:
+            return found
+        page.wait_for_timeout(1000)
+
+
+def quoted_chapters(summary):
+    """The chapters whose numbers the summary quotes: {eval}`helpers.glued.chapter("04_lstm_gru").x`."""
+    prose = "".join("".join(c.source) for c in nbformat.read(summary, as_version=4).cells if c.cell_type == "markdown")
+    return set(re.findall(r'helpers\.glued\.chapter\("(\d\d_\w+)"\)', prose))
+
+
+QUOTED = quoted_chapters(CHAPTERS[-1])
+RAN = set()      # the chapters run so far in this JupyterLab
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
 def test_the_chapter_runs_live_and_every_explorer_redraws(chapter, lab, browser):
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
@@ -155,6 +183,8 @@ def test_the_chapter_runs_live_and_every_explorer_redraws(chapter, lab, browser)
         assert panel.locator("[data-mime-type='application/vnd.jupyter.error']").count() == 0, "a cell raised"
         for broken in ("Error displaying widget", "Failed to load model"):
             assert panel.get_by_text(broken).count() == 0, f"{broken!r} in {chapter.name}"
+        RAN.add(chapter.stem)
+        assert raw_myst(page, chapter, RAN) == [], f"raw MyST in the prose of {chapter.name}"
         explorers = panel.locator(".jp-OutputArea-output:has(.js-plotly-plot):has(.jupyter-widgets)")
         assert explorers.count() == explorer_count(chapter)
         for i in range(explorers.count()):
