@@ -54,7 +54,7 @@ test: book chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book & nbval=$$!; \
-	  $(BIN)/python -m pytest -q -p no:cacheprovider -m live tests; live=$$?; \
+	  $(BIN)/python -m pytest -q -m live tests; live=$$?; \
 	  wait $$nbval; nbval=$$?; echo "nbval (generic CPU): exit $$nbval; live JupyterLab test: exit $$live"; \
 	  [ $$nbval = 0 ] && [ $$live = 0 ]
 

@@ -128,3 +128,12 @@ def test_usage_is_found_in_the_chapters_and_the_imports():
     wrapped = type("M", (), {"__doc__": "x\n\nUsed by: helpers.a,\n    helpers.b.\n"})
     assert stated(wrapped, "Used by") == {"helpers.a", "helpers.b"}
     assert importer_count(type("M", (), {"__doc__": "Used by: 3 modules of helpers.\n"})) == 3
+
+
+def test_the_package_lists_every_subpackage():
+    """A wheel holds only the packages pyproject.toml lists: a subpackage left out installs on
+    Colab and Binder as a helpers that cannot import (the launch tests would fail, minutes later)."""
+    tomllib = pytest.importorskip("tomllib")     # Python 3.11 and later
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "helpers").rglob("__init__.py")}
+    assert listed == found
