@@ -1,10 +1,9 @@
 """An explorer's controls, declared once: name, label, range and unit.
 
-A declaration does three jobs. It checks the value a caller starts the explorer with, in the one
+A declaration does two jobs. It checks the value a caller starts the explorer with, in the one
 message style of helpers.checks ("radius must be a finite number >= 0.05 and <= 2.0, got 5.0"),
-so no control silently clamps a value and no traitlets error escapes. It builds the live face's
-ipywidgets control, labelled with its range and unit. And it gives the static face's slider the
-same label (`slider_label`), so the two faces name a control alike.
+so no control silently clamps a value and no traitlets error escapes. And it builds the live
+face's ipywidgets control, labelled with its range and unit.
 
 Used by: helpers.explorers.
 """
@@ -46,10 +45,6 @@ class Range:
         span = f"{_number(self.low)}{joint}{_number(self.high)}"
         return f"{self.label} ({span} {self.unit})" if self.unit else f"{self.label} ({span})"
 
-    @property
-    def slider_label(self):
-        return f"{self.label} = "
-
     def check(self, value):
         if self.integer:
             return check_int(self.name, value, int(self.low), int(self.high))
@@ -87,10 +82,6 @@ class Choice:
     @property
     def description(self):
         return f"{self.label} ({self.unit})" if self.unit else self.label
-
-    @property
-    def slider_label(self):
-        return f"{self.description} = "
 
     def check(self, value):
         return check_choice(self.name, value, self.options)
