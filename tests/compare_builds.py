@@ -44,7 +44,8 @@ def glued_values(build):
             raise SystemExit(f"{page}: {len(shown)} glued values shown, {len(names)} roles in {source}: "
                              "is this the build of that source?")
         for n, ((kind, role), text) in enumerate(zip(names, shown)):
-            name = glued_name(role) if kind == "eval" else role.split("::")[-1].split(":")[0]
+            # the glued name, whichever page glued it: 'x' from 'x:s', '04_lstm_gru.ipynb::x:s' or an {eval} role
+            name = (glued_name(role) if kind == "eval" else role.split("::")[-1].split(":")[0]).split("::")[-1]
             values[source.stem, n, name] = text.strip()
     if not values:
         raise SystemExit(f"{build}: no glued values found")
