@@ -28,11 +28,11 @@ BUSY = f"() => [...document.querySelectorAll('{PANEL} .jp-InputPrompt')].some(p 
 # what a figure shows: every trace's visibility and first values (a redraw changes one of them)
 PLOTTED = """(el) => [...el.querySelectorAll('.js-plotly-plot')].map(gd => JSON.stringify(
   (gd.data || []).map(t => [t.visible, t.y && Array.from(t.y).slice(0, 60), t.z && JSON.stringify(t.z).slice(0, 300)])))"""
-# every cell rendered (no windowing, so off-screen outputs exist), no news pop-up over the page
 # the prose as rendered: MyST that JupyterLab (with jupyterlab-myst) showed as plain text, and numbers
 # whose {eval} expression was shown instead of its value
 RAW_MYST = ("{glue", ":::{", "{cite}", "{ref}", "{numref}", "{eval}", "helpers.glued", "(computed below)")
 PROSE = f"() => [...document.querySelectorAll('{PANEL} .jp-MarkdownCell')].map(e => e.innerText).join('\\n')"
+# every cell rendered (no windowing, so off-screen outputs exist), no news pop-up over the page
 SETTINGS = {"@jupyterlab/notebook-extension/tracker": {"windowingMode": "none"},
             "@jupyterlab/apputils-extension/notification": {"fetchNews": "false", "checkForUpdates": False}}
 
