@@ -65,12 +65,12 @@ class LiveExplorer:
 
     def __init__(self, controls, values, device, rows=None, button=None, extra=(), first=None):
         import ipywidgets as w
-        self.declared = {spec.name: spec for spec in controls}
-        missing = set(self.declared) - set(values)
+        declared = {spec.name: spec for spec in controls}
+        missing = set(declared) - set(values)
         if missing:
             raise TypeError(f"no starting value for the controls {sorted(missing)}")
         self.device = device
-        self.controls = {name: spec.widget(values[name]) for name, spec in self.declared.items()}
+        self.controls = {name: spec.widget(values[name]) for name, spec in declared.items()}
         self.status = RecomputeLine(device)
         where = html.escape(str(device))
         if first is not None:
