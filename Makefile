@@ -16,6 +16,8 @@ TORCH_INDEX_URL ?=
 TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
 # the checked outputs are stored with one thread (see start_notebook)
 export TORCH_NUM_THREADS ?= 1
+# chapters executed side by side, one kernel (on one thread) per core
+JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
 .PHONY: book test unit notebooks live colab chromium lab outputs clean
 
@@ -32,7 +34,11 @@ $(READY): requirements.txt pyproject.toml
 	$(BIN)/pip install --quiet --no-deps --no-build-isolation -e .
 	touch $(READY)
 
+# The chapters that changed since the last build execute first, $(JOBS) side by side; the site is then
+# built from that cache (book/_ext/chapter_cache.py: a change in helpers/ or the pins runs them all).
+# FRESH=--fresh executes every chapter again (make test does).
 book: $(READY)
+	$(BIN)/python book/_ext/chapter_cache.py --jobs $(JOBS) $(FRESH)
 	$(BIN)/jupyter-book build . --warningiserror --keep-going
 	@echo "The book is built: open $(CURDIR)/_build/html/index.html"
 
@@ -41,36 +47,34 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
-# The chapters run twice, on two CPU code paths, and both runs must reproduce the stored checks:
-# the book build executes them on this CPU's own kernels (tests/test_executed_checks.py compares
-# its outputs with the stored ones), then nbval executes them on ATen's generic kernels and MKL's
-# compatible path, the stand-in for another CPU (see GENERIC_CPU).
+# The chapters run twice, on two CPU code paths, and both runs must reproduce the stored checks: the
+# book build executes them afresh on this CPU's own kernels (tests/test_executed_checks.py compares its
+# outputs with the stored ones), then the live JupyterLab test runs them again, on ATen's generic
+# kernels and MKL's compatible path, the stand-in for another CPU (see GENERIC_CPU), and compares the
+# notebooks it saves the same way. The quick numeric tests run on both paths too.
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
-# `make test`: the build, ruff, the tests, then nbval on the second code path and, beside it, the live
-# test (every chapter in JupyterLab, its explorers moved). Each of those two runs one kernel on one
-# thread at a time, so on two cores the pair takes about as long as the longer one.
+test: FRESH := --fresh
 test: book chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
-	$(GENERIC_CPU) $(BIN)/python -m pytest -q book & nbval=$$!; \
-	  $(BIN)/python -m pytest -q -m live tests; live=$$?; \
-	  wait $$nbval; nbval=$$?; echo "nbval (generic CPU): exit $$nbval; live JupyterLab test: exit $$live"; \
-	  [ $$nbval = 0 ] && [ $$live = 0 ]
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m "not site and not launch and not live and not colab and not build" tests
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m live tests   # every chapter live, its checks on the generic path
 
 # nbval on both CPU code paths, without building the book (after `make outputs`).
 notebooks: $(READY)
 	$(BIN)/python -m pytest -q book
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q book
 
-# The quick tests: not those that need the built site, the launch tests (they build fresh venvs) or the
-# live test (every chapter in JupyterLab; `make live` runs it alone, printing each redraw's time).
+# The quick tests: not those that need the built site, the launch tests (they build fresh venvs), the
+# small-book build test or the live test (every chapter in JupyterLab; `make live` runs it alone, printing each redraw's time).
 unit: $(READY)
-	$(BIN)/python -m pytest tests -q -m "not site and not launch and not live"
+	$(BIN)/python -m pytest tests -q -m "not site and not launch and not live and not build"
 
-# Every chapter in JupyterLab in headless Chromium: Run All, then a control of every explorer moves.
+# Every chapter in JupyterLab in headless Chromium: Run All, then a control of every explorer moves
+# (on the generic CPU path, as make test runs it).
 live: $(READY) chromium
-	$(BIN)/python -m pytest -q -s -m live tests
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q -s -m live tests
 
 # Every chapter with an explorer, alone, in an environment with Colab's preinstalled versions.
 colab: $(READY)

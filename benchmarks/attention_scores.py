@@ -3,7 +3,7 @@
 Prints (nothing is asserted), for 32 queries against m keys (m = 16 ... 512), float32, no
 gradients, attention size = hidden size:
   (a) multiply-adds of each score, counted pair by pair (naive) and with the projections hoisted
-      out of the pair loop, as helpers.attention computes them;
+      out of the pair loop, as helpers.models.attention computes them;
   (b) the time of one scoring call plus the softmax, for hidden sizes 32, 128 and 512: the four
       scores take turns in every round; the median with the middle half of the rounds, the
       additive/dot and additive/concat ratios per round (additive and concat do identical
@@ -15,8 +15,8 @@ import os
 
 from common import format_ms, start
 
-from helpers.attention import SCORES
-from helpers.score_costs import cost_table, measure_score_times
+from helpers.measure.score_costs import cost_table, measure_score_times
+from helpers.models.attention import SCORES
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "21"))

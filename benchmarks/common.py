@@ -1,6 +1,6 @@
 """What every benchmark shares: the header (PyTorch version, threads, load, devices) and the timer.
 
-Every time printed by a benchmark comes from helpers.timing.time_calls (warm-up, interleaved
+Every time printed by a benchmark comes from helpers.measure.timing.time_calls (warm-up, interleaved
 rounds, CUDA and MPS synchronised) and is printed as its median with the middle half of the rounds
 in brackets: 'median (25th percentile–75th percentile)'.
 """
@@ -12,7 +12,7 @@ import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.timing import format_ms, time_call, time_calls  # noqa: E402,F401  (re-exported for the benchmarks)
+from helpers.measure.timing import format_ms, time_call, time_calls  # noqa: E402,F401  (re-exported for the benchmarks)
 
 
 def devices():

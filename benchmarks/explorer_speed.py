@@ -15,7 +15,7 @@ Prints measured figures (nothing here is asserted; the targets are printed next 
       loss.backward(), and the per-step norms of the input gradient. Then the ratio naive/batched.
       (b) and (c) take turns, GRID_REPEATS rounds after one warm-up run each; the ratio is taken
       round by round, with the middle half of the rounds.
-All times come from helpers.timing (the course's one timer: warm-up, interleaved rounds, CUDA
+All times come from helpers.measure.timing (the course's one timer: warm-up, interleaved rounds, CUDA
 synchronised, spread kept).
 
 Threads: torch.set_num_threads($TORCH_NUM_THREADS), 2 when the variable is unset (the course's CI
@@ -32,10 +32,10 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from helpers.gradient_explorer import STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget  # noqa: E402
-from helpers.gradient_flow import _input_side, _recurrent_bases, gradient_flow  # noqa: E402
-from helpers.inits import INITS, rescale_to_radius  # noqa: E402
-from helpers.timing import compare, format_ms, time_call, time_calls  # noqa: E402
+from helpers.experiments.gradient_flow import _input_side, _recurrent_bases, gradient_flow  # noqa: E402
+from helpers.explorers.gradient_flow import STATIC_HIDDEN, STATIC_LENGTHS, STATIC_RADII, GradientFlowWidget  # noqa: E402
+from helpers.measure.timing import compare, format_ms, time_call, time_calls  # noqa: E402
+from helpers.models.inits import INITS, rescale_to_radius  # noqa: E402
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "2"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "21"))     # control changes per widget (>= 15)

@@ -16,9 +16,9 @@ import os
 
 from common import format_ms, start
 
-from helpers.costs import measure_costs, training_step_timings, work_table
-from helpers.gated import parameter_count
-from helpers.timing import compare, describe_comparison
+from helpers.measure.costs import measure_costs, training_step_timings, work_table
+from helpers.measure.timing import compare, describe_comparison
+from helpers.models.gated import parameter_count
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "11"))

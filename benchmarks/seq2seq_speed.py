@@ -1,6 +1,6 @@
 """Benchmark for chapters 1.6 and 1.7: what one training update and one greedy decode cost.
 
-Prints (nothing is asserted), for the encoder-decoder of helpers.seq2seq at the chapters'
+Prints (nothing is asserted), for the encoder-decoder of helpers.models.seq2seq at the chapters'
 settings (copy task, lengths 1 to 24, batch 64):
   (a) one training update (teacher-forced forward, backward, Adam), without attention and with
       each of the four scores, at context sizes 32, 64 and 128: the five models take turns in
@@ -16,8 +16,8 @@ import torch
 import torch.nn.functional as F
 from common import format_ms, start, time_calls
 
-from helpers.seq2seq import PAD, Seq2Seq, make_batch
-from helpers.timing import seeded
+from helpers.core.seeding import seeded
+from helpers.models.seq2seq import PAD, Seq2Seq, make_batch
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "20"))

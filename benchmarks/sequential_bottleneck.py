@@ -7,7 +7,7 @@ Prints, nothing asserted:
       products of torch.nn.RNN, helpers.TanhRNN and softmax(X X^T / sqrt(d)) X;
   (b) for every device this machine has (the CPU, and CUDA or MPS when present): the forward time
       of a one-layer torch.nn.RNN and of the attention product over the same random sequence, for
-      lengths 16..1024 (helpers.bottleneck.sequential_bottleneck, the function the chapter calls:
+      lengths 16..1024 (helpers.measure.bottleneck.sequential_bottleneck, the function the chapter calls:
       interleaved rounds with a matrix-product peak probe), with the per-round ratio and the
       fraction of the device's peak each reached;
   (c) torch.nn.RNN against a Python loop (helpers.TanhRNN) and, on the CPU, a NumPy loop, T = 100.
@@ -18,7 +18,7 @@ import os
 
 from common import start
 
-from helpers.bottleneck import DEFAULT_LENGTHS, rnn_implementations, sequential_bottleneck, work_table
+from helpers.measure.bottleneck import DEFAULT_LENGTHS, rnn_implementations, sequential_bottleneck, work_table
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 REPEATS = int(os.environ.get("BENCH_REPEATS", "15"))

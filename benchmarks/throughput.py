@@ -19,8 +19,8 @@ import os
 
 from common import start
 
-from helpers.hardware import format_percent
-from helpers.throughput import measure_throughput, parameter_table, work_table
+from helpers.measure.hardware import format_percent
+from helpers.measure.throughput import measure_throughput, parameter_table, work_table
 
 THREADS = int(os.environ.get("TORCH_NUM_THREADS", "1"))
 BATCH = int(os.environ.get("BENCH_BATCH", "2"))

@@ -1,55 +1,39 @@
-"""The small library behind "The Road to Transformers": models, experiments and explorers."""
+"""The small library behind "The Road to Transformers", in layers, each importing only those above it:
+
+- core: argument checks, device, seeds, progress bars, tables, the glued values of the prose;
+- models: what the chapters write out and check against torch.nn;
+- experiments: the runs whose numbers the prose quotes; measure: counted work and timed speed;
+- exercises: the drills and their training runs;
+- figures: plotly only; explorers: the framework and every interactive figure.
+
+A chapter's first cell needs only what this file defines: `start_notebook`, `glue` and `glued`.
+Every other name is imported from the module that defines it, so the page names the file.
+tests/test_layers.py keeps the layers one-way.
+"""
 import os
 import re
 
-from . import plots, training
-from .bottleneck_explorer import explore_bottleneck
-from .device import describe_device, pick_device, seed_everything
-from .gradient_explorer import explore_gradient_flow
-from .glued_values import glue, glued
-from .gradient_flow import gradient_flow
-from .inits import INITS, recurrent_matrix, rescale_to_radius, spectral_radius
-from .models import TanhRNN
-from .monitor import gradient_health
-from .plots import use_course_style
-from .tables import multiplier_table, tanh_derivative_table, value_range
-from .timeline import MILESTONES, milestone_table, span_in_years, timeline_figure
-from .context_vectors import BANK_SENTENCES, cosine_matrix, word_similarities
-from .bottleneck import sequential_bottleneck
-from .sequence_figures import bottleneck_figure, similarity_heatmaps, unrolled_rnn_figure
+import torch
 
-from . import birnn, costs, gated, gated_flow, long_range
-from .birnn import BiRNN
-from .gated import GRU, LSTM, parameter_count
-from .gated_explorer import explore_gated_flow
+from helpers.core.checks import check_int, check_seed
+from helpers.core.device import describe_device, pick_device
+from helpers.core.glued_values import glue, glued
+from helpers.core.seeding import seed_everything
+from helpers.figures.plots import record_provenance, use_course_style
 
-# chapters 1.6 to 1.8, and the exercises
-from . import attention, drill_runs, drills, local_attention, memory_addressing, receptive_field
-from . import score_costs, seq2seq, seq2seq_training, throughput
-from .attention_explorer import explore_attention
-from .cliff_explorer import explore_cliff
-from .decay_explorer import explore_first_input_decay
-from .flow_diagrams import attention_flow_diagram, bottleneck_diagram
-from .local_attention import explore_local_attention, local_attention_figure
-from .memory_addressing import content_read, content_weights
-from .receptive_field import layers_needed, layers_table, measured_receptive_field, receptive_field_figure
-from .score_costs import dot_product_spread, explore_score_times, measure_score_times, score_multiply_adds
-from .throughput import count_parameters, measure_throughput, measure_widths, parameter_table
-from .throughput_explorer import explore_throughput
+__all__ = ["glue", "glued", "start_notebook"]
 
 
 def start_notebook(seed=1234, chapter=None):
     """The ritual at the top of every chapter: seed, plot style, and a line saying the device.
 
     chapter: the notebook's name without .ipynb ("04_lstm_gru"); when given, the numbers the chapter
-    glues are saved for the summary's live prose as well (helpers/glued_values.py).
+    glues are saved for the summary's live prose as well (helpers/core/glued_values.py).
 
     A reader gets every core PyTorch would use. The book's build and its tests set
     $TORCH_NUM_THREADS=1, and then PyTorch runs on that many threads: the order of a multi-threaded
     sum depends on the thread count, so the checked outputs are stored and compared on one thread.
     """
-    import torch
-    from .checks import check_int, check_seed
     check_seed(seed)
     if chapter is not None:
         if not isinstance(chapter, str) or not re.fullmatch(r"\d\d_\w+", chapter):
@@ -67,6 +51,6 @@ def start_notebook(seed=1234, chapter=None):
     use_course_style()
     device = pick_device()
     line = describe_device(device)
-    plots.record_provenance(line, seed)
+    record_provenance(line, seed)
     print(line)
     return device

@@ -8,19 +8,16 @@ from 0.03 s to 23 s that way while a book build ran alongside).
 import sys
 from pathlib import Path
 
-import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
+# tests/ is a package (two layers may each have a test file of the same name), so pytest no longer puts
+# it on sys.path; the scripts beside this file (store_checked_outputs, checked_outputs) are imported by name
+TESTS = Path(__file__).resolve().parent
+if str(TESTS) not in sys.path:
+    sys.path.append(str(TESTS))
 
 torch.set_num_threads(1)
 
-
-@pytest.fixture(autouse=True)
-def _restore_torch_rng():
-    """Some helpers reseed torch's global generator; give every test the state it started with."""
-    state = torch.get_rng_state()
-    yield
-    torch.set_rng_state(state)

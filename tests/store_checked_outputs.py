@@ -1,7 +1,8 @@
 """Execute chapters and keep only the outputs that nbval checks.
 
-Cells whose source has a line `# NBVAL_CHECK_OUTPUT` keep their outputs (nbval compares against
-them); every other output is dropped so the notebooks stay small in git.
+Cells tagged `nbval-check-output` (in the cell's metadata, where the website does not show it) keep
+their outputs, which nbval compares against; every other output is dropped so the notebooks stay
+small in git.
 Usage: python tests/store_checked_outputs.py book/03_vanishing_gradients.ipynb [...]
 """
 import sys
@@ -10,11 +11,11 @@ from pathlib import Path
 import nbformat
 from nbclient import NotebookClient
 
-MARKER = "# NBVAL_CHECK_OUTPUT"
+TAG = "nbval-check-output"
 
 
 def is_checked(cell):
-    return cell.cell_type == "code" and any(line.strip() == MARKER for line in cell.source.splitlines())
+    return cell.cell_type == "code" and TAG in cell.metadata.get("tags", [])
 
 
 def store(path):

@@ -111,9 +111,9 @@ WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
 def explorer_cells(nb):
-    """The cells that show an explorer: cells that call one of helpers' explore_* functions."""
+    """The cells that show an explorer: cells that call one of the explore_* functions of helpers/explorers."""
     return [c for c in nb.cells if c.cell_type == "code"
-            and re.search(r"\bhelpers\.explore_\w+\(", c.source)]
+            and re.search(r"^(?!def )[^#\n]*\bexplore_\w+\(", c.source, re.M)]
 
 
 EXPLORER_CHAPTERS = [p for p in CHAPTERS if explorer_cells(nbformat.read(p, as_version=4))]

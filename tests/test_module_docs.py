@@ -1,11 +1,11 @@
 """Every module of helpers says, in its docstring, which chapters use it, and that stays true.
 
-A chapter uses a module when its code names the module or one of the module's own functions or
-classes (`helpers.gradient_flow(...)`, `from helpers.seq2seq import ...`). The docstring carries
+A chapter uses a module when its code imports from it (`from helpers.models.seq2seq import ...`):
+the chapters import every name from the module that defines it. The docstring carries
 one line `Used in: 1.3, 1.4.` (the introduction and the summary by name; `every chapter` when all
 of them do). A module no chapter names is plumbing: its line says which modules import it,
-`Used by: helpers.plots, helpers.timing.`, or how many when that list would be long,
-`Used by: 38 modules of helpers.`
+`Used by: helpers.figures.plots, helpers.measure.timing.`, or how many when that list would be long,
+`Used by: 38 modules of helpers.` A subpackage's own __init__ says what its layer holds instead.
 """
 import ast
 import importlib
@@ -32,43 +32,31 @@ def chapter_name(path):
 CHAPTERS = {chapter_name(p): p for p in sorted((ROOT / "book").glob("*.ipynb"))}
 
 
-def own_names(module):
-    """The public functions, classes and constants a module defines itself (not its imports)."""
-    tree = ast.parse(Path(module.__file__).read_text())
-    names = set()
-    for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
-            names.add(node.name)
-        elif isinstance(node, ast.Assign):
-            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
-    return {n for n in names if not n.startswith("_")}
-
-
 def imported_modules(name):
-    """The helpers modules that helpers.`name` imports (relative imports inside the package)."""
+    """The helpers modules that helpers.`name` imports (`from helpers.a.b import x`, `from helpers.a import b`)."""
     module = importlib.import_module(f"helpers.{name}")
-    own_package = name.split(".") if hasattr(module, "__path__") else name.split(".")[:-1]
-    tree = ast.parse(Path(module.__file__).read_text())
     found = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.level >= 1:
-            base = own_package[:len(own_package) - (node.level - 1)]
-            target = base + (node.module.split(".") if node.module else [])
-            found.add(".".join(target))
-            found.update(".".join(target + [alias.name]) for alias in node.names)   # from . import plots
+    for node in ast.walk(ast.parse(Path(module.__file__).read_text())):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("helpers."):
+            target = node.module.removeprefix("helpers.")
+            found.add(target)
+            found.update(f"{target}.{alias.name}" for alias in node.names)   # from helpers.explorers import live
     return found & set(MODULES)
 
 
 def chapters_using():
-    """{module: set of chapter names whose code names it or one of its own names}."""
-    names = {name: own_names(importlib.import_module(f"helpers.{name}")) for name in MODULES}
+    """{module: set of chapter names whose code imports from it or names its path}."""
     used = {name: set() for name in MODULES}
     for chapter, path in CHAPTERS.items():
         cells = json.loads(path.read_text())["cells"]
         code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
         for name in MODULES:
-            if any(re.search(rf"\bhelpers\.{re.escape(n)}\b", code) for n in {name} | names[name]):
+            if re.search(rf"\bhelpers\.{re.escape(name)}\b(?!\.\w+ import)", code):
                 used[name].add(chapter)
+        for exported in helpers.__all__:          # helpers.glue(...): the module that defines glue
+            defined_in = getattr(helpers, exported).__module__.removeprefix("helpers.")
+            if defined_in in used and re.search(rf"\bhelpers\.{exported}\b", code):
+                used[defined_in].add(chapter)
     return used
 
 
@@ -101,7 +89,10 @@ def importer_count(module):
     return int(line.group(1)) if line else None
 
 
-@pytest.mark.parametrize("name", MODULES)
+LAYERS = sorted(m for m in MODULES if "." not in m and hasattr(importlib.import_module(f"helpers.{m}"), "__path__"))
+
+
+@pytest.mark.parametrize("name", [m for m in MODULES if m not in LAYERS])
 def test_the_docstring_names_the_chapters_that_use_the_module(name):
     module = importlib.import_module(f"helpers.{name}")
     if USED[name]:
@@ -119,9 +110,9 @@ def test_the_docstring_names_the_chapters_that_use_the_module(name):
 
 def test_usage_is_found_in_the_chapters_and_the_imports():
     """The scan itself: 1.3 calls gradient_flow, no chapter names checks and plots imports it."""
-    assert "1.3" in USED["gradient_flow"] and "1.2" not in USED["gradient_flow"]
-    assert not USED["checks"] and "helpers.plots" in IMPORTERS["checks"]
-    assert {"helpers.explorers.controls", "helpers.gated_explorer"} <= IMPORTERS["checks"] | IMPORTERS["explorers"]
+    assert "1.3" in USED["experiments.gradient_flow"] and "1.2" not in USED["experiments.gradient_flow"]
+    assert not USED["core.checks"] and "helpers.figures.plots" in IMPORTERS["core.checks"]
+    assert {"helpers.explorers.controls", "helpers.explorers.gated_flow"} <= IMPORTERS["core.checks"]
     assert "helpers.explorers.live" in IMPORTERS["explorers.faces"]     # a sibling in a subpackage
     doc = type("M", (), {"__doc__": "x\n\nUsed in: 1.2, the summary.\n"})
     assert stated(doc, "Used in") == {"1.2", "the summary"} and stated(doc, "Used by") is None
@@ -137,3 +128,8 @@ def test_the_package_lists_every_subpackage():
     listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "helpers").rglob("__init__.py")}
     assert listed == found
+
+
+@pytest.mark.parametrize("name", LAYERS)
+def test_every_layer_says_what_it_holds(name):
+    assert (importlib.import_module(f"helpers.{name}").__doc__ or "").strip(), f"helpers/{name}/__init__.py has no docstring"

@@ -59,7 +59,7 @@ def test_plotly_js_is_served_once_and_pages_stay_light(page_name):
 def test_every_figure_has_a_caption_alt_text_and_provenance(chapter):
     html = (SITE / "book" / f"{chapter}.html").read_text()
     figures = re.findall(r'<figure class="course-figure"><div role="img" aria-label="([^"]*)">', html)
-    assert len(figures) == html.count("Plotly.newPlot("), "a figure has no caption (use helpers.plots.describe)"
+    assert len(figures) == html.count("Plotly.newPlot("), "a figure has no caption (use helpers.figures.plots.describe)"
     assert all(len(alt) > 20 for alt in figures)
     captions = re.findall(r"<figcaption>(.*?)</figcaption>", html, re.S)
     assert all("Computed on" in c and "PyTorch" in c and "seed" in c for c in captions[-len(figures):])

@@ -2,7 +2,7 @@
 
 - book/_static (the course's stylesheet, course.css, and course.js, which redraws figures inside
   folded dropdowns when they open) is served with the site.
-- Figures in the chapters are bare <div>s (see helpers/plots.py): plotly.js, as shipped inside
+- Figures in the chapters are bare <div>s (see helpers/figures/plots.py): plotly.js, as shipped inside
   the plotly Python package, is copied into the site's _static folder and loaded in every page's
   <head>, so the browser caches one copy and the site reads with no network.
 - The kernels that execute the chapters inherit COURSE_SITE_BUILD=1, which tells explorers to
@@ -13,7 +13,7 @@
 - The gradient-flow explorers of chapters 1.3 and 1.4 also compute in the reader's browser:
   book/_static/flow_engine.js is loaded in every page (it does nothing where no figure asks for it),
   and the matrices and inputs PyTorch draws for each hidden size are written here, into the site's
-  _static, as classic data scripts the engine loads on demand (helpers/flow_export.py). They are
+  _static, as classic data scripts the engine loads on demand (helpers/explorers/flow_export.py). They are
   build outputs, not files in git.
 - Jupyter Book 1 always loads sphinx-thebe, whose page script is added twice and throws
   "Identifier 'THEBE_JS_URL' has already been declared". The course does not use thebe, so its
@@ -33,7 +33,7 @@ def add_plotly_js(app):
     target = Path(app.outdir).parent / ".assets"
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(PLOTLY_JS, target / "plotly.min.js")
-    from helpers.flow_export import write_data_scripts   # imports torch: only when a site is built
+    from helpers.explorers.flow_export import write_data_scripts  # imports torch: only when a site is built
     write_data_scripts(target)
     app.config.html_static_path.append(str(target))
 

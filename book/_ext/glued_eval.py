@@ -2,13 +2,16 @@
 
 The chapters write a computed number as {eval}`helpers.glued.name` (or `helpers.glued["a name"]`, or
 `helpers.glued.chapter("04_lstm_gru").name` for another chapter's number),
-which JupyterLab with jupyterlab-myst evaluates in the reader's kernel (helpers/glued_values.py).
-The site is built with execute_notebooks: force, where myst-nb's own {eval} is not available; this
+which JupyterLab with jupyterlab-myst evaluates in the reader's kernel (helpers/core/glued_values.py).
+The site is built with execute_notebooks: cache, where myst-nb's own {eval} is not available; this
 role takes its place and pastes the glued value, exactly as {glue:text}`name` does. Anything else
-inside {eval} is an error, so the build (-W) stops at a mistyped role.
+inside {eval} is an error, so the build (-W) stops at a mistyped role. A page that quotes another
+chapter's number depends on that chapter's file: when it changes (and runs again), the page is read
+again and shows the new number.
 """
 import ast
 import re
+from pathlib import Path
 
 from myst_nb.ext.glue.roles import PasteTextRole
 
@@ -62,6 +65,9 @@ class GluedEvalRole(PasteTextRole):
                 f'helpers.glued.chapter("NN_name").<name> for another chapter\'s, not {text!r}', line=lineno)
             problem = inliner.problematic(rawtext, rawtext, message)
             return [problem], [message]
+        if "::" in key:         # another chapter's number: this page is stale when that chapter changes
+            env = inliner.document.settings.env
+            env.note_dependency(str(Path(env.doc2path(env.docname)).parent / key.split("::")[0]))
         # ":s", glue's default format, written out: a ":" in a name would otherwise read as a format
         return super().__call__("glue:text", rawtext, f"{key}:s", lineno, inliner, options or {}, content)
 

@@ -2,10 +2,17 @@
 //
 // The same back-propagation through time as helpers/gradient_flow.py and helpers/gated_flow.py, in
 // plain JavaScript, on the matrices and inputs PyTorch drew when the book was built (the data
-// scripts written by helpers/flow_export.py, loaded when a hidden size is first picked). float64
-// runs in JavaScript's own doubles; float32 rounds every operation with Math.fround, and sums over
-// units are float32 accumulations, as torch's float32 kernels do. Norms are taken in float64, as
-// helpers does. tests/test_flow_engine.py compares the drawn curves with PyTorch.
+// scripts written by helpers/flow_export.py, loaded when a hidden size is first picked).
+//
+// Its arithmetic is specified to the last bit, so that tests/flow_mirror.py (NumPy) reproduces every
+// curve exactly on any CPU: float64 is plain IEEE doubles (JavaScript has no fused multiply-add);
+// float32 rounds every +, -, *, / with Math.fround (exact: double rounding is innocuous for these);
+// a sum over units runs k = 0, 1, 2, ..., and in float32 rounds each product and then each running
+// sum to float32, as WebAssembly's f32x4 mul and add and NumPy's float32 arrays do; tanh, sigmoid
+// and exp are this file's own, built from +, -, *, / and exact scaling by powers of two (so they
+// give the same bits everywhere, within 2 ulps of the true value); norms are taken in float64.
+// tests/test_flow_engine.py checks the curves against the mirror bit for bit, and the mirror against
+// PyTorch within a bound derived from the condition of the computation.
 //
 // Everything here works from file:// (a downloaded copy of the site): a classic script, data
 // scripts injected as <script> tags, and Blob-URL workers for the long cases so that dragging a
@@ -21,8 +28,9 @@
     const same = (x) => x;
 
     // out[j] = sum_k M[j, k] x[xo + k] in float64, four rows at a time so that each x[k] is loaded
-    // once for four rows. Each row sums in order k = 0, 1, ...; torch's kernels use another order
-    // (so do BLAS libraries among themselves): tests/test_flow_engine.py measures what that moves.
+    // once for four rows. Each row sums in order k = 0, 1, ..., every product and every sum rounded
+    // on its own: torch's kernels and BLAS libraries use other orders and fused multiply-adds, which
+    // tests/test_flow_engine.py allows for within a bound derived from the computation's condition.
     function matvec64(M, rows, cols, x, xo, out) {
       let j = 0;
       for (; j + 3 < rows; j += 4) {
@@ -41,9 +49,10 @@
       }
     }
 
-    // The same in float32: M and x hold float32 values, so each product is exact in a double and
-    // rounding the running sum once per term is a float32 fused multiply-add, as torch's kernels do.
-    // x is first copied into doubles: converting each float32 as it is loaded cost a quarter more.
+    // The same in float32: each product is rounded to float32, then each running sum (two roundings
+    // a term, no fused multiply-add), which is what WebAssembly's f32x4.mul and f32x4.add compute and
+    // what NumPy's float32 arrays compute. x is first copied into doubles: converting each float32 as
+    // it is loaded cost a quarter more.
     let xs = new Float64Array(0);
     function matvec32(M, rows, cols, x, xo, out) {
       if (xs.length < cols) xs = new Float64Array(cols);
@@ -54,14 +63,14 @@
         let a0 = 0, a1 = 0, a2 = 0, a3 = 0;
         for (let k = 0; k < cols; k++) {
           const v = xs[k];
-          a0 = f32(a0 + M[r0 + k] * v); a1 = f32(a1 + M[r1 + k] * v);
-          a2 = f32(a2 + M[r2 + k] * v); a3 = f32(a3 + M[r3 + k] * v);
+          a0 = f32(a0 + f32(M[r0 + k] * v)); a1 = f32(a1 + f32(M[r1 + k] * v));
+          a2 = f32(a2 + f32(M[r2 + k] * v)); a3 = f32(a3 + f32(M[r3 + k] * v));
         }
         out[j] = a0; out[j + 1] = a1; out[j + 2] = a2; out[j + 3] = a3;
       }
       for (; j < rows; j++) {
         let a = 0;
-        for (let k = 0, r = j * cols; k < cols; k++) a = f32(a + M[r + k] * xs[k]);
+        for (let k = 0, r = j * cols; k < cols; k++) a = f32(a + f32(M[r + k] * xs[k]));
         out[j] = a;
       }
     }
@@ -75,8 +84,83 @@
       for (let j = 0; j < rows; j++) out[j] = f32(M[j * cols + j] * x[xo + j]);
     }
 
-    // ||v|| as torch.norm computes it for a float64 vector: the square root of the plain sum of
-    // squares (entries below ~1e-162 square to 0, above ~1e154 to inf, in torch as here).
+    // --- exp, tanh and sigmoid of this engine's own ----------------------------------------------
+    // Math.exp and Math.tanh are not specified to the bit (browsers differ), so the engine brings
+    // its own, made of +, -, *, / and multiplications by exact powers of two only: the same
+    // operations in the same order give the same bits in NumPy (tests/flow_mirror.py). Measured
+    // against 40-digit references (tests/test_flow_engine.py): within 2 ulps over the whole range.
+    //
+    // exp(x): write x = k ln 2 + r with k the integer nearest x / ln 2 (adding and subtracting
+    // 1.5 * 2^52 rounds to it) and |r| <= ln 2 / 2, ln 2 split in two so that k * LN2_HI is exact.
+    // On that interval e^r = 1 + r + r^2 Q(r), Q a degree-10 polynomial interpolating
+    // (e^r - 1 - r) / r^2 at Chebyshev points of [-0.35, 0.35] (error below 4e-19). The three
+    // additions that matter keep their rounding errors (the larger operand first, so the error is
+    // (a - s) + b, exactly or far below an ulp) and add them back at the end: e^x within about half
+    // an ulp in the normal range.
+    // Then e^x = 2^k e^r: one multiplication by 2^k, or two when 2^k is not a normal double, the first
+    // exact and the second rounding once (so subnormal results and overflow are rounded correctly).
+    const INV_LN2 = 1.4426950408889634, ROUNDER = 6755399441055744;
+    const LN2_HI = 0.6931471806019545, LN2_LO = -4.2009150726810846e-11;
+    const E0 = 0.5, E1 = 0.1666666666666667, E2 = 0.04166666666666667, E3 = 0.008333333333325551,
+      E4 = 0.0013888888888883332, E5 = 0.00019841269876840357, E6 = 2.480158732699005e-05,
+      E7 = 2.755725286336732e-06, E8 = 2.755727183153613e-07, E9 = 2.5106262550879078e-08,
+      E10 = 2.0915433598076003e-09;
+    const POW2 = new Float64Array(2047);       // POW2[k + 1023] = 2^k for -1022 <= k <= 1023, exactly
+    POW2[1023] = 1;
+    for (let k = 1; k <= 1023; k++) POW2[1023 + k] = POW2[1022 + k] * 2;
+    for (let k = 1; k <= 1022; k++) POW2[1023 - k] = POW2[1024 - k] * 0.5;
+
+    function exp(x) {
+      if (!(x > -746)) return x !== x ? x : 0;   // NaN; below -745.2 e^x rounds to 0
+      if (x > 710) return Infinity;              // above 709.79 e^x overflows
+      const kf = (x * INV_LN2 + ROUNDER) - ROUNDER;
+      const rh = x - kf * LN2_HI, lo = kf * LN2_LO, r = rh - lo, rl = (rh - r) - lo;   // x - k ln 2 = r + rl
+      const r2 = r * r;
+      const q = E0 + r * (E1 + r * (E2 + r * (E3 + r * (E4 + r * (E5 + r * (E6 + r * (E7 + r * (E8 + r * (E9 + r * E10)))))))));
+      const t = r2 * q, ph = r + t, pl = (r - ph) + t;   // e^r - 1 = ph + pl, the rounding of r + t kept
+      const y0 = 1 + ph, k = kf | 0;
+      const y = y0 + (((1 - y0) + ph) + (pl + rl * y0));   // e^(r + rl) = 1 + ph + pl + rl e^r, rounded once
+      if (k < -1000) return (y * POW2[k + 2023]) * POW2[23];          // 2^(k + 1000), then 2^-1000
+      if (k > 1000) return (y * POW2[k + 23]) * POW2[2023];           // 2^(k - 1000), then 2^1000
+      return y * POW2[k + 1023];
+    }
+
+    // tanh(x), odd. Below 2^-28, tanh(x) rounds to x. Below 0.55, x + x^3 P(x^2), P a degree-10
+    // polynomial interpolating (tanh(x) - x) / x^3 at Chebyshev points of x^2 in [0, 0.3025]
+    // (error below 5e-18 relative): no cancellation, whereas 1 - 2 / (e^2x + 1) would lose bits
+    // where tanh is small. From 0.55 (tanh >= 0.5, so the subtraction loses nothing) to 22 that
+    // formula; beyond 22, +-1 (tanh(x) rounds to 1 from 19.1 on).
+    const T0 = -0.3333333333333333, T1 = 0.13333333333332714, T2 = -0.053968253967434016,
+      T3 = 0.021869488493666944, T4 = -0.008863234397814355, T5 = 0.003592110378689024,
+      T6 = -0.001455661830100716, T7 = 0.0005889360520074057, T8 = -0.0002346347410887237,
+      T9 = 8.511313685577672e-05, T10 = -2.060276537636634e-05;
+
+    function tanh(x) {
+      const a = x < 0 ? -x : x;
+      if (a < 3.725290298461914e-09) return x;   // 2^-28 (and 0 and -0 as they are)
+      if (a < 0.55) {
+        const s = x * x;
+        return x + (x * s) * (T0 + s * (T1 + s * (T2 + s * (T3 + s * (T4 + s * (T5 + s * (T6 + s * (T7 + s * (T8 + s * (T9 + s * T10))))))))));
+      }
+      if (a < 22) {
+        const t = 1 - 2 / (exp(a + a) + 1);
+        return x < 0 ? -t : t;
+      }
+      return a !== a ? x : x < 0 ? -1 : 1;       // NaN stays NaN, +-inf gives +-1
+    }
+
+    // sigmoid(x), from e = e^-|x| in (0, 1]: 1 / (1 + e) or e / (1 + e) for |x| < 1; beyond, the
+    // small side as e - e^2 / (1 + e) (the correction is at most a quarter of e, so e's own error
+    // shrinks instead of adding up) and the large side as 1 minus that.
+    function sigmoid(x) {
+      const e = exp(x >= 0 ? -x : x);
+      if (x > -1 && x < 1) return x >= 0 ? 1 / (1 + e) : e / (1 + e);
+      const s = e - (e * e) / (1 + e);
+      return x > 0 ? 1 - s : s;                  // NaN stays NaN
+    }
+
+    // ||v|| in float64, as helpers takes it: the square root of the sum of squares, summed in order
+    // (entries below ~1e-162 square to 0, above ~1e154 to inf, in torch as here).
     function norm(v, o, n) {
       let s = 0;
       for (let k = 0; k < n; k++) s += v[o + k] * v[o + k];
@@ -120,7 +204,7 @@
         if (t > 0) mv(W, H, H, states, (t - 1) * H, a); else a.fill(0);
         for (let j = 0; j < H; j++) {
           const drive = R(xt * R(d.wih[j]));            // inputs @ w_ih.T, then baddbmm adds W h
-          states[t * H + j] = R(Math.tanh(R(drive + a[j])));
+          states[t * H + j] = R(tanh(R(drive + a[j])));
         }
       }
       const g = new Type(H), u = new Type(H), norms = new Float64Array(L);
@@ -152,8 +236,6 @@
       return p;
     }
 
-    const sigmoid = (v) => 1 / (1 + Math.exp(-v));
-
     function gatedFlow(d, cell, bias, L, single) {
       const p = gatedParams(d, cell, bias, single);
       const x = inputsFor(d, L);
@@ -167,7 +249,7 @@
       for (let t = 0; t < L; t++) {
         if (t > 0) mv(whh, H, H, hs, (t - 1) * H, hh); else hh.fill(0);
         for (let j = 0; j < H; j++) {   // (x w_ih + b_ih) + (W_hh h + b_hh), as torch's RNN cell adds them
-          hs[t * H + j] = R(Math.tanh(R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]))));
+          hs[t * H + j] = R(tanh(R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]))));
         }
       }
       const dh = new Type(H).fill(1), u = new Type(H), out = new Float64Array(L);
@@ -191,14 +273,14 @@
         const q = t * G;
         for (let j = 0; j < G; j++) {       // ((x W_ih + b_ih) + h W_hh) + b_hh, as lstm_step writes it
           const a = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
-          gates[q + j] = R(j >= 2 * H && j < 3 * H ? Math.tanh(a) : sigmoid(a));   // i, f, g, o
+          gates[q + j] = R(j >= 2 * H && j < 3 * H ? tanh(a) : sigmoid(a));   // i, f, g, o
         }
         for (let j = 0; j < H; j++) {
           const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j], o = gates[q + 3 * H + j];
           const cPrev = t > 0 ? cs[(t - 1) * H + j] : 0;
           const c = R(R(f * cPrev) + R(i * g));
           cs[t * H + j] = c;
-          tcs[t * H + j] = R(Math.tanh(c));
+          tcs[t * H + j] = R(tanh(c));
           hs[t * H + j] = R(o * tcs[t * H + j]);
         }
       }
@@ -234,7 +316,7 @@
           const xz = R(R(x[t] * wih[H + j]) + bih[H + j]), hz = R(hh[H + j] + bhh[H + j]);
           const xn = R(R(x[t] * wih[2 * H + j]) + bih[2 * H + j]), hn = R(hh[2 * H + j] + bhh[2 * H + j]);
           const r = R(sigmoid(R(xr + hr))), z = R(sigmoid(R(xz + hz)));
-          const n = R(Math.tanh(R(xn + R(r * hn))));
+          const n = R(tanh(R(xn + R(r * hn))));
           const hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
           rzn[q + j] = r; rzn[q + H + j] = z; rzn[q + 2 * H + j] = n; hns[t * H + j] = hn;
           hs[t * H + j] = R(R(R(1 - z) * n) + R(z * hPrev));
@@ -277,7 +359,7 @@
       return 2 * gates * (job.init === "identity" ? 1 : H) * H * job.seqLen;
     }
 
-    return { run, cost, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64 };
+    return { run, cost, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64, exp, tanh, sigmoid };
   }
 
   const core = flowCore();

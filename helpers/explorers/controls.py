@@ -9,7 +9,7 @@ Used by: helpers.explorers.
 """
 from dataclasses import dataclass
 
-from ..checks import check_choice, check_float, check_int
+from helpers.core.checks import check_choice, check_float, check_int
 
 LABEL_STYLE = {"description_width": "initial"}    # room for labels that carry a unit and a range
 SLIDER_WIDTH = "440px"   # a slider's label, track and readout share this: at the default 300 px a

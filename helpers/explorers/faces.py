@@ -13,7 +13,7 @@ Used by: helpers.explorers, helpers.explorers.live.
 """
 import os
 
-from ..plots import figure_html
+from helpers.figures.plots import figure_html
 
 
 def widget_bundle(view):
@@ -30,13 +30,18 @@ class DualExplorer:
     """Shows `static_figure` on the website and the live face built by `make_live` in a kernel.
 
     The live face is built only when a kernel displays the explorer, so building the website (which
-    computes every static face) never pays for one.
+    computes every static face) never pays for one. The website's caption says where the explorer's
+    code lives: the module that defines `make_live`, and any `code` files added to it.
     """
 
-    def __init__(self, static_figure, make_live):
+    def __init__(self, static_figure, make_live, code=()):
         self.static_figure = static_figure
         self._make_live = make_live
         self.widget = None
+        module = getattr(make_live, "__module__", None) or ""
+        self.code = ((module.replace(".", "/") + ".py",) if module.startswith("helpers.") else ()) + tuple(code)
+        if self.code:                   # the caption's "Code:" line (helpers.figures.plots)
+            static_figure.update_layout(meta=dict(static_figure.layout.meta or {}, code=list(self.code)))
 
     def _repr_mimebundle_(self, include=None, exclude=None):
         bundle = {"text/plain": "(interactive figure: open the chapter live to recompute it)"}

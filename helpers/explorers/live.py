@@ -22,8 +22,8 @@ import contextlib
 import html
 import time
 
-from ..timing import synchronize
-from .faces import widget_bundle
+from helpers.explorers.faces import widget_bundle
+from helpers.measure.timing import synchronize
 
 
 class RecomputeLine:

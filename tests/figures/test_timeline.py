@@ -1,0 +1,60 @@
+"""The introduction's timeline: the facts the issue asks for, and a figure that shows all of them."""
+import dataclasses
+from pathlib import Path
+
+import pytest
+
+from helpers.figures.timeline import MILESTONES, Milestone, milestone_table, span_in_years, timeline_figure
+
+EXPECTED = [("LSTM", 1997, "Hochreiter"), ("Seq2Seq", 2014, "Sutskever"), ("GRU", 2014, "Cho"),
+            ("Bahdanau attention", 2014, "Bahdanau"), ("Luong attention", 2015, "Luong"),
+            ("Transformer", 2017, "Vaswani")]
+
+
+def test_six_milestones_in_order_with_checked_years_and_authors():
+    assert [(m.name, m.year) for m in MILESTONES] == [(n, y) for n, y, _ in EXPECTED]
+    for m, (_, _, author) in zip(MILESTONES, EXPECTED):
+        assert m.authors.startswith(author)
+    assert MILESTONES[3].venue == "ICLR 2015"        # Bahdanau: arXiv 2014, published at ICLR 2015
+
+
+def test_twenty_years_from_lstm_to_transformer():
+    assert span_in_years() == 20
+
+
+def test_every_milestone_says_what_it_fixed_and_has_a_citation():
+    bib = (Path(__file__).resolve().parents[2] / "book" / "references.bib").read_text()
+    for m in MILESTONES:
+        assert m.addressed and m.idea
+        assert f"{{{m.cite}," in bib, f"{m.cite} missing from references.bib"
+
+
+def test_table_has_one_row_per_milestone():
+    table = milestone_table()
+    assert len(table.rows) == 6 and table.columns[-1] == "limitation it addressed"
+    assert "| 2017 | Transformer |" in table._repr_markdown_()
+
+
+def test_figure_hover_names_authors_and_limitation():
+    fig = timeline_figure()
+    points = fig.data[1]
+    assert list(points.x) == [m.year for m in MILESTONES]
+    for text, m in zip(points.hovertext, MILESTONES):
+        assert m.authors in text and m.addressed in text and str(m.year) in text
+
+
+@pytest.mark.parametrize("bad, message", [
+    ((), "at least one"),
+    (("LSTM",), "Milestone objects"),
+    ((MILESTONES[5], MILESTONES[0]), "order of year"),
+])
+def test_bad_milestones_raise_value_error(bad, message):
+    for fn in (timeline_figure, milestone_table, span_in_years):
+        with pytest.raises(ValueError, match=r"^milestones must .*" + message):
+            fn(bad)
+
+
+def test_milestones_are_frozen():
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        MILESTONES[0].year = 1998
+    assert isinstance(MILESTONES[0], Milestone)
