@@ -1,8 +1,12 @@
 // The in-page engine of the gradient-flow explorers (chapters 1.3 and 1.4).
 //
 // The same back-propagation through time as helpers/gradient_flow.py and helpers/gated_flow.py, in
-// plain JavaScript, on the matrices and inputs PyTorch drew when the book was built (the data
-// scripts written by helpers/flow_export.py, loaded when a hidden size is first picked).
+// JavaScript, on the matrices and inputs PyTorch drew when the book was built (the data scripts
+// written by helpers/explorers/flow_export.py, loaded when a hidden size is first picked). The
+// matrix-vector products, nearly all the work, run in WebAssembly SIMD (flow_kernels.wat, assembled
+// into flow_kernels.js at build time) where the browser has it, in plain JavaScript where it has
+// not; the gates and the non-linearities are JavaScript on both paths. FlowEngine.useWasm = false
+// (or ?wasm=off in the page's address) forces the plain path; both give the same bits.
 //
 // Its arithmetic is specified to the last bit, so that tests/flow_mirror.py (NumPy) reproduces every
 // curve exactly on any CPU: float64 is plain IEEE doubles (JavaScript has no fused multiply-add);
@@ -11,8 +15,18 @@
 // sum to float32, as WebAssembly's f32x4 mul and add and NumPy's float32 arrays do; tanh, sigmoid
 // and exp are this file's own, built from +, -, *, / and exact scaling by powers of two (so they
 // give the same bits everywhere, within 2 ulps of the true value); norms are taken in float64.
-// tests/test_flow_engine.py checks the curves against the mirror bit for bit, and the mirror against
-// PyTorch within a bound derived from the condition of the computation.
+// The WebAssembly kernels keep that order: a SIMD lane holds a row, never part of a sum (each lane
+// adds its own row's terms k = 0, 1, ...), and plain WebAssembly has no fused multiply-add, so the
+// two paths agree bit for bit. tests/test_flow_engine.py checks the curves of both against the
+// mirror bit for bit (in node, under wasmtime and in the page), and the mirror against PyTorch
+// within a bound derived from the condition of the computation.
+//
+// float32 against torch: this engine rounds each product and then each sum, two roundings a term;
+// torch's float32 CPU kernels (MKL / oneDNN and ATen's own on AVX2 and AVX-512 paths) fuse the
+// multiply and the add, one rounding a term, and sum in blocked orders. Neither is the exact
+// answer; tests/flow_bounds.py bounds each within gamma_n sum |t_i| for a sum of n terms, which
+// holds for both (two roundings a term are what gamma_n counts), so the mirror-versus-PyTorch test
+// covers the difference.
 //
 // Everything here works from file:// (a downloaded copy of the site): a classic script, data
 // scripts injected as <script> tags, and Blob-URL workers for the long cases so that dragging a
@@ -82,6 +96,93 @@
     }
     function diagonal32(M, rows, cols, x, xo, out) {
       for (let j = 0; j < rows; j++) out[j] = f32(M[j * cols + j] * x[xo + j]);
+    }
+
+    // --- the products of one run: y = M x for the few matrices a run uses, at every step -----------
+    // products(single, useWasm).matrices([[M, rows, cols], ...]) takes the run's matrices (row-major)
+    // once; .mv(m, x, xo, out) then sets out[j] = sum_k M[j, k] x[xo + k]. Three implementations, one
+    // result: plain JavaScript (matvec64 / matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64
+    // and mv32, the same sums in the same order; measured in V8 at 8 to 11 times the speed of
+    // matvec32, 4 to 5 times matvec64's), and the diagonal of the identity init.
+    let wasm = null;        // the kernels' exports, once setKernels has compiled them
+
+    // Compiles the kernels (base64 of flow_kernels.wat's bytes); false, and the plain path, where
+    // WebAssembly or its SIMD is missing. Synchronous: the module is a kilobyte.
+    function setKernels(b64) {
+      wasm = null;
+      try {
+        if (typeof WebAssembly !== "object" || typeof b64 !== "string") return false;
+        const bin = atob(b64), bytes = new Uint8Array(bin.length);
+        for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
+        if (!WebAssembly.validate(bytes)) return false;     // no SIMD here
+        wasm = new WebAssembly.Instance(new WebAssembly.Module(bytes), {}).exports;
+      } catch (err) {
+        wasm = null;
+      }
+      return wasm !== null;
+    }
+
+    function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
+
+    function jsProducts(single) {
+      const mv = single ? matvec32 : matvec64;
+      return {
+        matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
+        mv: (m, x, xo, out) => mv(m.M, m.rows, m.cols, x, xo, out),
+      };
+    }
+
+    function diagonalProducts(single) {
+      const mv = single ? diagonal32 : diagonal64;
+      return {
+        matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
+        mv: (m, x, xo, out) => mv(m.M, m.rows, m.cols, x, xo, out),
+      };
+    }
+
+    // The kernels read the matrix by blocks of B rows (32 in float32, 16 in float64), the block's
+    // B entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last
+    // block. The memory holds, from 0, the run's packed matrices, then x, then out; it grows once a
+    // run if need be (growing detaches the views, so they are made after).
+    function wasmProducts(single) {
+      const Type = single ? Float32Array : Float64Array, size = Type.BYTES_PER_ELEMENT;
+      const B = single ? 32 : 16, kernel = single ? wasm.mv32 : wasm.mv64, memory = wasm.memory;
+      let xAt = 0, outAt = 0, xs = null, outs = null;
+      return {
+        matrices(list) {
+          let at = 0, cols = 0, rows = 0;
+          const placed = list.map(([M, r, c]) => {
+            const m = { M, rows: r, cols: c, blocks: Math.ceil(r / B), at };
+            at += m.blocks * B * c * size;
+            cols = Math.max(cols, c);
+            rows = Math.max(rows, m.blocks * B);
+            return m;
+          });
+          xAt = at;
+          outAt = xAt + Math.ceil((cols * size) / 16) * 16;
+          const end = outAt + rows * size;
+          if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+          for (const m of placed) {
+            const P = new Type(memory.buffer, m.at, m.blocks * B * m.cols).fill(0);
+            for (let j = 0; j < m.rows; j++) {
+              const base = ((j / B) | 0) * B * m.cols + (j % B);
+              for (let k = 0, r = j * m.cols; k < m.cols; k++) P[base + k * B] = m.M[r + k];
+            }
+          }
+          xs = new Type(memory.buffer, xAt, cols);
+          outs = new Type(memory.buffer, outAt, rows);
+          return placed;
+        },
+        mv(m, x, xo, out) {
+          xs.set(x.subarray(xo, xo + m.cols));
+          kernel(m.at, m.blocks, m.cols, xAt, outAt);
+          out.set(outs.subarray(0, m.rows));
+        },
+      };
+    }
+
+    function products(single, useWasm) {
+      return useWasm !== false && wasm ? wasmProducts(single) : jsProducts(single);
     }
 
     // --- exp, tanh and sigmoid of this engine's own ----------------------------------------------
@@ -189,19 +290,19 @@
     // W_hh = base * (radius / natural radius), computed in float64 and rounded to float32 when
     // asked, exactly as gradient_flow does; h_t = tanh(x_t w_ih + W_hh h_{t-1}); L = readout . h_T;
     // dL/dh_{t-1} = W_hh^T [(1 - h_t^2) * dL/dh_t].
-    function tanhFlow(d, init, radius, L, single) {
+    function tanhFlow(d, init, radius, L, single, useWasm) {
       const H = d.hidden, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = init === "identity" ? (single ? diagonal32 : diagonal64) : single ? matvec32 : matvec64;
+      const P = init === "identity" ? diagonalProducts(single) : products(single, useWasm);
       const scale = radius / d.natural[init];
       const W = new Type(H * H);
       if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
       else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
-      const WT = transpose(W, H, H, Type);
+      const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
       const x = inputsFor(d, L);
       const states = new Type(L * H), a = new Type(H);
       for (let t = 0; t < L; t++) {
         const xt = R(x[t]);
-        if (t > 0) mv(W, H, H, states, (t - 1) * H, a); else a.fill(0);
+        if (t > 0) P.mv(Wm, states, (t - 1) * H, a); else a.fill(0);
         for (let j = 0; j < H; j++) {
           const drive = R(xt * R(d.wih[j]));            // inputs @ w_ih.T, then baddbmm adds W h
           states[t * H + j] = R(tanh(R(drive + a[j])));
@@ -215,7 +316,7 @@
           const h = states[t * H + j];
           u[j] = R(g[j] * R(1 - R(h * h)));               // times tanh'(a_t) = 1 - h_t^2
         }
-        mv(WT, H, H, u, 0, g);                           // one Jacobian, transposed
+        P.mv(WTm, u, 0, g);                              // one Jacobian, transposed
         norms[t - 1] = norm(g, 0, H);
       }
       return norms;
@@ -236,18 +337,21 @@
       return p;
     }
 
-    function gatedFlow(d, cell, bias, L, single) {
+    function gatedFlow(d, cell, bias, L, single, useWasm) {
       const p = gatedParams(d, cell, bias, single);
       const x = inputsFor(d, L);
-      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, single);
+      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, single, useWasm);
     }
 
-    function rnnGrad(p, x, L, single) {
+    // W_hh h forward and W_hh^T (...) backward go to the run's products; the one-row dot products with
+    // w_ih stay in JavaScript's matvec (the same order), a row being too short for the kernels.
+    function rnnGrad(p, x, L, single, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64;
+      const mv = single ? matvec32 : matvec64, P = products(single, useWasm);
+      const [Wm, WTm] = P.matrices([[whh, H, H], [whhT, H, H]]);
       const hs = new Type(L * H), hh = new Type(H);
       for (let t = 0; t < L; t++) {
-        if (t > 0) mv(whh, H, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         for (let j = 0; j < H; j++) {   // (x w_ih + b_ih) + (W_hh h + b_hh), as torch's RNN cell adds them
           hs[t * H + j] = R(tanh(R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]))));
         }
@@ -258,18 +362,19 @@
         const dx = new Type(1);
         mv(u, 1, H, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
-        if (t > 0) mv(whhT, H, H, u, 0, dh);
+        if (t > 0) P.mv(WTm, u, 0, dh);
       }
       return out;
     }
 
-    function lstmGrad(p, x, L, single) {
+    function lstmGrad(p, x, L, single, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64, G = 4 * H;
+      const mv = single ? matvec32 : matvec64, G = 4 * H, P = products(single, useWasm);
+      const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
       const hh = new Type(G);
       for (let t = 0; t < L; t++) {
-        if (t > 0) mv(whh, G, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
         for (let j = 0; j < G; j++) {       // ((x W_ih + b_ih) + h W_hh) + b_hh, as lstm_step writes it
           const a = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
@@ -299,17 +404,18 @@
         }
         mv(da, 1, G, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
-        if (t > 0) mv(whhT, H, G, da, 0, dh);
+        if (t > 0) P.mv(WTm, da, 0, dh);
       }
       return out;
     }
 
-    function gruGrad(p, x, L, single) {
+    function gruGrad(p, x, L, single, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64, G = 3 * H;
+      const mv = single ? matvec32 : matvec64, G = 3 * H, P = products(single, useWasm);
+      const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
       for (let t = 0; t < L; t++) {
-        if (t > 0) mv(whh, G, H, hs, (t - 1) * H, hh); else hh.fill(0);
+        if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
         for (let j = 0; j < H; j++) {       // gru_step: r and z from both sides, n = tanh(xn + r * hn)
           const xr = R(R(x[t] * wih[j]) + bih[j]), hr = R(hh[j] + bhh[j]);
@@ -340,17 +446,19 @@
         mv(dxg, 1, G, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) {
-          mv(whhT, H, G, dhg, 0, back);
+          P.mv(WTm, dhg, 0, back);
           for (let j = 0; j < H; j++) dh[j] = R(keep[j] + back[j]);
         }
       }
       return out;
     }
 
-    // One job: a curve, from decoded data `d`. Used by the page and by the workers alike.
+    // One job: a curve, from decoded data `d`. Used by the page and by the workers alike. The products
+    // run in WebAssembly when the kernels are set and the job does not say wasm: false.
     function run(d, job) {
-      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, job.dtype === "float32");
-      return gatedFlow(d, job.cell, job.bias, job.seqLen, job.dtype === "float32");
+      const single = job.dtype === "float32", useWasm = job.wasm !== false;
+      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, single, useWasm);
+      return gatedFlow(d, job.cell, job.bias, job.seqLen, single, useWasm);
     }
 
     // Work of a job in multiply-adds, to decide between this thread and a worker.
@@ -359,7 +467,8 @@
       return 2 * gates * (job.init === "identity" ? 1 : H) * H * job.seqLen;
     }
 
-    return { run, cost, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64, exp, tanh, sigmoid };
+    return { run, cost, setKernels, kernelFor, products, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64,
+             exp, tanh, sigmoid };
   }
 
   const core = flowCore();
@@ -399,6 +508,29 @@
     return d;
   }
 
+  // The WebAssembly kernels: flow_kernels.js (written at build time from flow_kernels.wat), loaded
+  // once beside the first data. Resolves to their base64, for the workers, or null where they could
+  // not be loaded or compiled (an older copy of the site, no SIMD): then the plain JavaScript path.
+  let kernels = null, kernelsB64 = null;
+  function loadKernels() {
+    if (!kernels) {
+      kernels = new Promise((resolve) => {
+        const done = () => {
+          const b64 = window.FLOW_KERNELS && window.FLOW_KERNELS.simd;
+          kernelsB64 = core.setKernels(b64) ? b64 : null;
+          resolve(kernelsB64);
+        };
+        if (window.FLOW_KERNELS) return done();
+        const s = document.createElement("script");
+        s.src = `${SCRIPT_BASE}flow_kernels.js`;
+        s.onload = done;
+        s.onerror = () => resolve(null);
+        document.head.appendChild(s);
+      });
+    }
+    return kernels;
+  }
+
   function loadData(engine, seed, hidden) {
     const key = `${engine}/s${seed}/h${hidden}`;
     if (!decoded[key]) {
@@ -413,7 +545,7 @@
         document.head.appendChild(s);
       });
     }
-    return decoded[key];
+    return Promise.all([decoded[key], loadKernels()]).then(([loaded]) => loaded);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -424,14 +556,16 @@
   const LONG_WORK = 3e7;          // above this the status line says the figure is on its way
   let pool = null;
 
+  // The workers compile the same kernels as the page (from the same base64), or go without them.
   function workerSource() {
     return `const core = (${flowCore.toString()})();
+core.setKernels(${JSON.stringify(kernelsB64)});
 const data = {};
 self.onmessage = (e) => {
   const m = e.data;
   if (m.d) data[m.key] = m.d;
   const out = core.run(data[m.key], m.job);
-  self.postMessage({ id: m.id, out }, [out.buffer]);
+  self.postMessage({ id: m.id, out, kernel: core.kernelFor(m.job) }, [out.buffer]);
 };`;
   }
 
@@ -463,7 +597,7 @@ self.onmessage = (e) => {
         const r = w.waiting.get(e.data.id);
         w.waiting.delete(e.data.id);
         w.load -= r.cost;
-        r.resolve(e.data.out);
+        r.resolve(e.data);
       };
       w.onerror = (e) => { for (const r of w.waiting.values()) r.reject(new Error(e.message)); w.waiting.clear(); w.load = 0; };
       workers.push(w);
@@ -484,11 +618,16 @@ self.onmessage = (e) => {
   const CACHE_SIZE = 256;
   const cache = new Map();
 
-  // The curves of a batch of jobs, from the cache, the workers and this thread, and whether any
-  // went to a worker. The workers are sent theirs first, so this thread's share overlaps them.
-  function computeAll(key, d, jobs) {
+  // The curves of a batch of jobs, from the cache, the workers and this thread, whether any went to
+  // a worker, and the kernels that computed the fresh ones ("wasm", "js"; filled as they arrive).
+  // The workers are sent theirs first, so this thread's share overlaps them. Each job says whether
+  // its products may use WebAssembly (FlowEngine.useWasm), so that a cached curve is found again
+  // only on the same path.
+  function computeAll(key, d, batch) {
+    const wasm = !(typeof window !== "undefined" && window.FlowEngine && window.FlowEngine.useWasm === false);
+    const jobs = batch.map((job) => Object.assign({}, job, { wasm }));
     const ids = jobs.map((job) => key + JSON.stringify(job)), curves = new Array(jobs.length);
-    const fresh = [];
+    const fresh = [], kernels = new Set();
     jobs.forEach((job, k) => {
       if (cache.has(ids[k])) {
         curves[k] = cache.get(ids[k]);
@@ -500,15 +639,19 @@ self.onmessage = (e) => {
     if (heavy.length) {
       pool = pool || makePool();
       const width = workersFor(heavy.map((k) => core.cost(d, jobs[k])));
-      for (const k of heavy) curves[k] = pool(key, d, jobs[k], width);
+      for (const k of heavy) curves[k] = pool(key, d, jobs[k], width).then((r) => { kernels.add(r.kernel); return r.out; });
     }
-    for (const k of fresh) if (!curves[k]) curves[k] = Promise.resolve(core.run(d, jobs[k]));
+    for (const k of fresh) {
+      if (curves[k]) continue;
+      curves[k] = Promise.resolve(core.run(d, jobs[k]));
+      kernels.add(core.kernelFor(jobs[k]));
+    }
     for (const k of fresh) {
       cache.set(ids[k], curves[k]);
       curves[k].catch(() => cache.delete(ids[k]));
       if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
     }
-    return { curves: Promise.all(curves), inWorker: heavy.length > 0 };
+    return { curves: Promise.all(curves), inWorker: heavy.length > 0, kernels };
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -611,6 +754,8 @@ self.onmessage = (e) => {
       this.lastUpdateMs = NaN;
       this.baseLayout = JSON.parse(JSON.stringify(gd.layout));
       this.buildControls(gd.closest("figure") || gd);
+      // course.js lays the figure out for a phone (layout() asks it) and redraws it across that width
+      if (window.CourseFigures) window.CourseFigures.onRedraw(gd, () => { this.drawnLook = null; this.set({}); });
     }
 
     // Controls above the figure. They replace the static figure's plotly slider and length buttons
@@ -631,6 +776,7 @@ self.onmessage = (e) => {
           Object.assign(input, { type: "range", min: 10, max: 1000, step: 1 });
           const number = document.createElement("input");
           Object.assign(number, { type: "number", min: 10, max: 1000, step: 1, className: "flow-number" });
+          number.setAttribute("aria-label", "length in steps (10–1000), typed");
           input.addEventListener("input", () => this.set({ seqLen: Number(input.value) }));
           number.addEventListener("change", () => this.set({ seqLen: clamp(Math.round(Number(number.value)), 10, 1000) }));
           this.inputs.seqLenNumber = number;
@@ -641,6 +787,7 @@ self.onmessage = (e) => {
         } else {
           input = document.createElement("input");
           Object.assign(input, { type: "number", min: c.min, max: c.max, step: "any", className: "flow-number" });
+          input.setAttribute("aria-label", `${c.label}, typed`);
           input.addEventListener("change", () => {
             const v = input.value === "" && "empty" in c ? c.empty : clamp(Number(input.value), c.min, c.max);
             if (v === null || Number.isFinite(v)) this.set({ [c.key]: v });
@@ -654,12 +801,18 @@ self.onmessage = (e) => {
         }
         input.dataset.key = c.key;
         if (c.kind !== "length") label.append(input);
-        if ("empty" in c) label.append(" ", this.button(c.emptyLabel, { [c.key]: c.empty }));
+        if ("empty" in c) {
+          const b = this.button(c.emptyLabel, { [c.key]: c.empty });
+          (this.defaultButtons = this.defaultButtons || []).push(b);
+          label.append(" ", b);
+        }
         this.inputs[c.key] = input;
         box.append(label);
       }
       this.status = document.createElement("p");
       this.status.className = "flow-status";
+      this.status.setAttribute("role", "status");        // read out when a recompute ends (aria-live polite)
+      this.status.setAttribute("aria-atomic", "true");
       box.append(this.status);
       figure.parentNode.insertBefore(box, figure);
     }
@@ -681,6 +834,17 @@ self.onmessage = (e) => {
       if (document.activeElement !== this.inputs.seqLenNumber) this.inputs.seqLenNumber.value = String(s.seqLen);
       const key = this.spec.sliderKey, slide = this.inputs[key + "Range"];
       if (document.activeElement !== slide && s[key] !== null) slide.value = String(s[key]);
+      // a control left empty (the 1.4 gate bias: PyTorch's own drawn biases, uniform in ±1/√hidden
+      // for each of the two bias vectors, so about 0) shows 0 on its slider and says it is the default
+      const empty = this.spec.controls.find((c) => c.key === key && "empty" in c);
+      if (empty && document.activeElement !== slide) {
+        if (s[key] === empty.empty) {
+          slide.value = "0";
+          slide.setAttribute("aria-valuetext", `${empty.emptyLabel} (each unit's drawn bias, about 0)`);
+        } else slide.removeAttribute("aria-valuetext");
+        this.inputs[key].placeholder = s[key] === empty.empty ? "default" : "";
+        for (const b of this.defaultButtons || []) b.setAttribute("aria-pressed", String(s[key] === empty.empty));
+      }
     }
 
     // Change some controls, recompute and redraw; resolves once the figure shows this state.
@@ -725,6 +889,7 @@ self.onmessage = (e) => {
           const batch = computeAll(loaded.key, loaded.d, jobs.map((j) => j.job));
           this.lastWhere = batch.inWorker ? "worker" : "page";
           curves = await batch.curves;
+          this.lastKernels = [...batch.kernels].sort().join("+");   // "wasm", "js" ("" from the cache)
         } catch (err) {
           this.status.textContent = `The computation failed (${err.message}).`;
           this.drawn = version;
@@ -787,13 +952,14 @@ self.onmessage = (e) => {
       const base = this.baseLayout;
       this.axes = this.axes || {};
       this.axes[s.dtype] = this.axes[s.dtype] || Object.assign({}, base.yaxis, gradientAxis(s.dtype, this.spec.yTitle));
-      return Object.assign({}, base, {
+      const layout = Object.assign({}, base, {
         title: Object.assign({}, base.title, { text: this.spec.title(s), y: FIGURE_TITLE_Y }),
         xaxis: Object.assign({}, base.xaxis, { range: [0, s.seqLen - 1] }),
         yaxis: this.axes[s.dtype],
         sliders: [], updatemenus: [], height: FIGURE_HEIGHT,
         margin: Object.assign({}, base.margin, FIGURE_MARGIN),
       });
+      return window.CourseFigures ? window.CourseFigures.adapt(this.gd, layout) : layout;   // a phone's layout
     }
 
     // Rewrites the drawn curves' paths in place; false when the figure is not as expected (then
@@ -842,7 +1008,8 @@ html[data-theme="dark"] .flow-controls { color-scheme: dark; }`;
       style.textContent = STYLE;
       document.head.appendChild(style);
     }
-    window.FlowEngine = { core, explorers: [], ready: null };
+    // useWasm: false sends the products to plain JavaScript (the same bits); ?wasm=off in the address too
+    window.FlowEngine = { core, explorers: [], ready: null, useWasm: !/[?&]wasm=off\b/.test(location.search) };
     const markers = [...document.querySelectorAll("div.flow-engine[data-engine]")];
     const ready = [];
     for (const marker of markers) {
