@@ -19,7 +19,7 @@ export TORCH_NUM_THREADS ?= 1
 # chapters executed side by side, one kernel (on one thread) per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 
-.PHONY: book test unit notebooks live colab chromium lab outputs clean
+.PHONY: book test unit notebooks live colab chromium npm lab outputs clean
 
 $(READY): requirements.txt pyproject.toml
 	@[ -n "$(PYTHON)" ] || { echo "No Python 3.10 to 3.13 found (looked for python3.11, python3.12, python3.13," \
@@ -47,6 +47,14 @@ chromium:
 	@command -v chromium >/dev/null || { $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; }
 
+# The site's pinned npm packages (package.json, package-lock.json): the partial plotly.js bundles and the
+# MathJax the book build serves or runs, and axe-core for the browser tests. Debian's npm when missing.
+npm: node_modules/.package-lock.json
+node_modules/.package-lock.json: package.json package-lock.json
+	@command -v npm >/dev/null || { $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	npm ci --no-audit --no-fund --ignore-scripts
+
 # The chapters run twice, on two CPU code paths, and both runs must reproduce the stored checks: the
 # book build executes them afresh on this CPU's own kernels (tests/test_executed_checks.py compares its
 # outputs with the stored ones), then the live JupyterLab test runs them again, on ATen's generic
@@ -55,7 +63,7 @@ chromium:
 GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 
 test: FRESH := --fresh
-test: book chromium
+test: npm book chromium
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m "not site and not launch and not live and not colab and not build" tests

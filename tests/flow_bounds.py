@@ -30,6 +30,9 @@ analysis, Higham, Accuracy and Stability of Numerical Algorithms, 2nd ed., ch. 3
    - a sum of n terms t_i (a dot product, with or without a bias added in the same kernel), in any
      order, with or without fused multiply-adds, in float32 or with wider accumulators:
      e <= gamma_n sum |t_i| + n lam (Higham's bound (3.5), and lam / 2 per product that underflows).
+     The engine rounds each product and then each running sum (two roundings a term, in JavaScript
+     and in its WebAssembly kernels alike); torch's float32 kernels on AVX2 and AVX-512 paths fuse
+     them (one rounding a term) and sum in blocked orders: the same bound holds for both.
      The engine adds a bias after its dot product, torch's addmm inside it: one node of n + 1 terms.
 2. To first order the computed output y_t then differs from the exact one by at most
    B_t = sum_k |dy_t / dz_k| e_k. The derivatives are taken by torch autograd in float64 on the same

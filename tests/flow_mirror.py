@@ -14,16 +14,20 @@ That holds on any CPU, because nothing in either computation is left to the mach
   gives the correctly rounded float32 result, which is what NumPy's float32 arrays compute. A sum
   over units rounds each product to float32 and then each running sum, here as there.
 - Sums over units run in the order k = 0, 1, 2, ... on both sides: the engine's loops are written
-  that way; this mirror adds the terms with np.add.reduce over an axis that is not the fastest in
-  memory (NumPy sums pairwise only along the fast axis; over a slow axis it adds term after term,
-  vectorised across the independent rows, so the CPU's SIMD width changes nothing) or, for a single
-  row, with np.add.accumulate (a recurrence). A test checks both against a plain loop.
+  that way, in JavaScript and in its WebAssembly kernels (book/_static/flow_kernels.wat, where a SIMD
+  lane holds a row and adds that row's terms one after another; WebAssembly has no fused multiply-add
+  and its float arithmetic is IEEE 754, subnormals included); this mirror adds the terms with
+  np.add.reduce over an axis that is not the fastest in memory (NumPy sums pairwise only along the
+  fast axis; over a slow axis it adds term after term, vectorised across the independent rows, so
+  the CPU's SIMD width changes nothing) or, for a single row, with np.add.accumulate (a
+  recurrence). A test checks both against a plain loop.
 - tanh, sigmoid and exp are the engine's own (no Math.exp or Math.tanh, whose last bits differ
   between browsers and between libm's), built from +, -, *, / and multiplications by exact powers of
   two with the same double coefficients; the functions below repeat them operation for operation.
 
-tests/test_flow_engine.py runs the engine (in node and in the built page) against this mirror, and
-this mirror against PyTorch within a bound derived from the condition of the computation.
+tests/test_flow_engine.py runs the engine (in node and in the built page, with its products in
+WebAssembly and in plain JavaScript) and the assembled kernels alone (under wasmtime) against this
+mirror, and this mirror against PyTorch within a bound derived from the condition of the computation.
 """
 import base64
 import json

@@ -15,7 +15,8 @@ import torch
 import helpers
 from helpers.core.device import describe_device, pick_device
 from helpers.core.seeding import seed_everything
-from helpers.exercises import drill_runs, drills
+from helpers.exercises import drill_runs, drills, gru_drill
+from helpers.experiments import adding_runs, char_lm, corpus
 from helpers.experiments import context_vectors, gated_flow, long_range, lookahead, receptive_field, seq2seq_training, training
 from helpers.experiments.gradient_flow import gradient_flow, input_gradient_profile
 from helpers.experiments.tables import multiplier_table, tanh_derivative_table
@@ -28,7 +29,7 @@ from helpers.explorers import gated_flow as gated_explorer
 from helpers.explorers import gradient_flow as gradient_explorer
 from helpers.explorers import local_attention as local_attention_explorer
 from helpers.figures import local_attention as local_attention_figures
-from helpers.figures import plots, sequence_figures
+from helpers.figures import gated_runs, plots, sequence_figures
 from helpers.models import birnn, local_attention, seq2seq
 from helpers.models.inits import recurrent_matrix, rescale_to_radius, spectral_radius
 from helpers.models.tanh_rnn import TanhRNN
@@ -112,6 +113,8 @@ MODEL = TanhRNN(1, 4, generator=torch.Generator().manual_seed(0))       # built 
 X = torch.zeros(5, 8, dtype=torch.float64)
 RUN = SimpleNamespace(model=None, task="copy")                            # never reached: the check comes first
 RESULT = SimpleNamespace(lengths=(4, 8))
+IDS = torch.arange(40) % 5                                                # five characters' ids, for char_lm
+VOCAB = corpus.CharVocabulary("abcde")
 
 
 def _clip(parameters, max_norm):
@@ -156,6 +159,10 @@ SEEDED = {
     "measured_receptive_field": lambda s: receptive_field.measured_receptive_field(3, 2, seed=s),
     "explore_cliff": lambda s: cliff_explorer.explore_cliff({8: RUN}, {8: RESULT}, seed=s),
     "CliffWidget": lambda s: cliff_explorer.CliffWidget(None, (4,), "cpu", seed=s),
+    "train_adding": lambda s: adding_runs.train_adding("gru", seed=s),
+    "train_char_lms": lambda s: char_lm.train_char_lms(IDS, IDS, 5, {"rnn": 4}, seed=s),
+    "sample_line": lambda s: char_lm.sample_line(None, VOCAB, "a", seed=s),
+    "gru_case": lambda s: gru_drill.gru_case(seed=s),
 }
 
 
@@ -246,6 +253,33 @@ MORE_BAD_CALLS = {
     "first_input_influence x": (lambda: drills.first_input_influence(drills.two_layer_rnn, {}, [1.0]), "x"),
     "clip_total_norm max_norm -1": (lambda: drills.clip_total_norm([], -1.0), "max_norm"),
     "bahdanau_case src_len 0": (lambda: drills.bahdanau_case(src_len=0), "src_len"),
+    "check_gru_step fn": (lambda: gru_drill.check_gru_step("f"), "fn"),
+    "gru_case hidden_size 0": (lambda: gru_drill.gru_case(hidden_size=0), "hidden_size"),
+    "gru_case cases 0": (lambda: gru_drill.gru_case(cases=0), "cases"),
+    # the adding problem and the character-level language models of chapter 1.4
+    "train_adding cell": (lambda: adding_runs.train_adding("cnn"), "cell"),
+    "train_adding forget_bias on the rnn": (lambda: adding_runs.train_adding("rnn", forget_bias=2.0), "forget_bias"),
+    "train_adding steps 0": (lambda: adding_runs.train_adding("gru", steps=0), "steps"),
+    "train_adding seq_len 1": (lambda: adding_runs.train_adding("gru", seq_len=1), "seq_len"),
+    "train_adding test_size 0": (lambda: adding_runs.train_adding("gru", test_size=0), "test_size"),
+    "CharVocabulary empty": (lambda: corpus.CharVocabulary(""), "text"),
+    "CharVocabulary encode unknown": (lambda: VOCAB.encode("xyz"), "text"),
+    "split_ids held_out 0.9": (lambda: corpus.split_ids(IDS, held_out=0.9), "held_out"),
+    "split_ids ids list": (lambda: corpus.split_ids([1, 2, 3]), "ids"),
+    "CharLM cell": (lambda: char_lm.CharLM("transformer", 5, 4), "cell"),
+    "CharLM vocab_size 1": (lambda: char_lm.CharLM("rnn", 1, 4), "vocab_size"),
+    "char_lm_parameters cell": (lambda: char_lm.char_lm_parameters("cnn", 5, 4), "cell"),
+    "equal_budget_sizes cells": (lambda: char_lm.equal_budget_sizes(65, cells=("rnn", "cnn")), "cell"),
+    "equal_budget_sizes reference hidden 0": (lambda: char_lm.equal_budget_sizes(65, reference=("lstm", 0)), "hidden_size"),
+    "bits_per_char streams 0": (lambda: char_lm.bits_per_char(None, IDS, streams=0), "streams"),
+    "unigram_bits vocab_size 1": (lambda: char_lm.unigram_bits(IDS, IDS, 1), "vocab_size"),
+    "train_char_lms hidden_sizes": (lambda: char_lm.train_char_lms(IDS, IDS, 5, {}), "hidden_sizes"),
+    "train_char_lms cell": (lambda: char_lm.train_char_lms(IDS, IDS, 5, {"cnn": 4}), "cell"),
+    "train_char_lms steps too many": (lambda: char_lm.train_char_lms(IDS, IDS, 5, {"rnn": 4}, steps=10), "steps"),
+    "train_char_lms batch 0": (lambda: char_lm.train_char_lms(IDS, IDS, 5, {"rnn": 4}, batch=0), "batch"),
+    "train_char_lms train list": (lambda: char_lm.train_char_lms([0, 1], IDS, 5, {"rnn": 4}), "train"),
+    "sample_line temperature 0": (lambda: char_lm.sample_line(None, VOCAB, "a", temperature=0.0), "temperature"),
+    "sample_line prompt empty": (lambda: char_lm.sample_line(None, VOCAB, ""), "prompt"),
     # figures and explorers
     "static_gradient_figure no flows": (lambda: gradient_explorer.static_gradient_figure({}), "flows"),
     "static_gated_figure no flows": (lambda: gated_explorer.static_gated_figure({}), "flows"),
@@ -272,6 +306,8 @@ MORE_BAD_CALLS = {
     "value_slider active": (lambda: plots.value_slider([{}], 1, "", 0), "active"),
     "record_provenance device_line": (lambda: plots.record_provenance(3, 0), "device_line"),
     "short_label sentence": (lambda: sequence_figures.short_label(3), "sentence"),
+    "char_lm_figure runs_by_seed": (lambda: gated_runs.char_lm_figure({}, 4.8), "runs_by_seed"),
+    "recall_figure distances": (lambda: gated_runs.recall_figure((), {"rnn": [1.0]}), "distances"),
 }
 
 

@@ -118,5 +118,7 @@ def test_a_quoted_number_follows_the_chapter_it_comes_from(book):
         return re.sub(r"<[^>]+>", "", (book / "_build" / "html" / "book" / "02_b.html").read_text())   # the text shown
 
     assert "The answer is 42." in build()
+    executed = nbformat.read(book / "_build" / "jupyter_execute" / "book" / "01_a.ipynb", as_version=4)
+    assert executed.cells[2].outputs, "the build's executed copy must hold the cached outputs"
     edit_cell(book / "book" / "01_a.ipynb", 2, "helpers.glue('answer', str(helpers.VALUE + 2))")
     assert "The answer is 43." in build()

@@ -2,9 +2,12 @@
 
 1. Engine == mirror, bit for bit. tests/flow_mirror.py repeats the engine's IEEE operations in the
    engine's order (its docstring says why that gives the same bits on any CPU), so the curves must be
-   equal exactly: 0 ulps, zeros, infinities and NaN included. Checked in node for every setting the
-   browser tests use, and in the built site through the page's controls, where the legend's overflow
-   and underflow labels must also be what the mirror's curves imply.
+   equal exactly: 0 ulps, zeros, infinities and NaN included. Checked on both of the engine's paths
+   (matrix-vector products in WebAssembly SIMD, book/_static/flow_kernels.wat, and in plain
+   JavaScript): in node for every setting the browser tests use, and in the built site through the
+   page's controls (?wasm=off for the plain path), where the legend's overflow and underflow labels
+   must also be what the mirror's curves imply. The assembled kernels alone run under wasmtime (no
+   browser): against a plain loop on adversarial sums, and inside the mirror on every setting.
 2. The engine's own tanh and sigmoid (and the exp they use) are accurate: within FUNCTION_ULPS = 2 ulps
    of 40-digit references (mpmath) on dense grids and at the edges (measured on some 400,000 points: at
    most tanh 1.46 ulps, sigmoid 1.70, exp 0.75; in float32 0.50), and bit for bit the mirror's in node.
@@ -20,6 +23,7 @@
 The data scripts of helpers/explorers/flow_export.py are checked to hold exactly what PyTorch draws.
 """
 import base64
+import ctypes
 import functools
 import hashlib
 import http.server
@@ -42,7 +46,9 @@ from helpers.experiments.gated_flow import gated_flow
 from helpers.experiments.gradient_flow import _input_side, _recurrent_bases, gradient_flow
 from helpers.explorers.flow_export import (
     ENGINES,
+    KERNEL_SOURCE,
     InPage,
+    assemble_kernels,
     data_file_name,
     data_script,
     decode,
@@ -50,11 +56,13 @@ from helpers.explorers.flow_export import (
     gradient_flow_data,
     in_page,
     inputs_for_length,
+    kernel_script,
 )
 from helpers.models.inits import INITS
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_JS = ROOT / "book" / "_static" / "flow_engine.js"
+KERNEL_WAT = ROOT / KERNEL_SOURCE
 SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html"))
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -323,34 +331,187 @@ const fs = require("fs");
 global.window = {}; global.atob = (s) => Buffer.from(s, "base64").toString("binary");
 const { core, decode } = require(process.argv[2]);
 const input = JSON.parse(fs.readFileSync(process.argv[3]));
-const data = {};
-const out = input.jobs.map((j) => {
-  const key = `${j.engine}/h${j.hidden}`;
-  if (!data[key]) { window.FLOW_DATA = {}; eval(input.scripts[key]); data[key] = decode(Object.values(window.FLOW_DATA)[0]); }
-  return Buffer.from(core.run(data[key], j).buffer);
-});
+eval(input.kernels);
+const compiled = core.setKernels(window.FLOW_KERNELS.simd);
+const data = {}, kernels = [];
+const out = [];
+for (const wasm of [false, true]) {
+  for (const j of input.jobs) {
+    const key = `${j.engine}/h${j.hidden}`;
+    if (!data[key]) { window.FLOW_DATA = {}; eval(input.scripts[key]); data[key] = decode(Object.values(window.FLOW_DATA)[0]); }
+    const job = Object.assign({}, j, { wasm });
+    kernels.push(core.kernelFor(job));
+    out.push(Buffer.from(core.run(data[key], job).buffer));
+  }
+}
 fs.writeFileSync(process.argv[4], Buffer.concat(out));
+console.log(JSON.stringify({ compiled, kernels: [...new Set(kernels)].sort(), garbage: core.setKernels("AAAA"),
+                             after: core.kernelFor({}) }));
 """
 
 
 @needs_node
 def test_the_engine_equals_the_mirror_in_node(tmp_path):
-    """Every setting the browser tests use, every curve: the engine's bits are the mirror's."""
+    """Every setting the browser tests use, every curve, on both paths (products in plain JavaScript, then in
+    WebAssembly SIMD, the kernels flow_kernels.js carries): the engine's bits are the mirror's."""
     jobs = [(engine, case, trace, job) for engine, case in CASES for trace, job in _jobs(engine, case)]
     scripts = {f"{e}/h{j['hidden']}": _script(e, j["hidden"]) for e, _, _, j in jobs}
-    (tmp_path / "in.json").write_text(json.dumps({"jobs": [j for *_, j in jobs], "scripts": scripts}))
+    (tmp_path / "in.json").write_text(json.dumps({"jobs": [j for *_, j in jobs], "scripts": scripts,
+                                                  "kernels": kernel_script(KERNEL_WAT)}))
     (tmp_path / "run.js").write_text(NODE_RUNNER)
-    subprocess.run([NODE, str(tmp_path / "run.js"), str(ENGINE_JS), str(tmp_path / "in.json"), str(tmp_path / "out.bin")],
-                   check=True)
+    ran = subprocess.run([NODE, str(tmp_path / "run.js"), str(ENGINE_JS), str(tmp_path / "in.json"), str(tmp_path / "out.bin")],
+                         check=True, capture_output=True, text=True)
+    said = json.loads(ran.stdout)
+    assert said == {"compiled": True, "kernels": ["js", "wasm"], "garbage": False, "after": "js"}, said
     flat = np.fromfile(tmp_path / "out.bin", "<f8")
     failures, at = [], 0
-    for engine, case, trace, job in jobs:
-        curve, at = flat[at:at + job["seqLen"]], at + job["seqLen"]
-        expected = mirror_curves(engine, case)[trace]
-        if not _same_bits(curve, expected):
-            failures.append(f"{engine} {case} {trace}: {_difference(curve, expected)}")
+    for path in ("js", "wasm"):
+        for engine, case, trace, job in jobs:
+            curve, at = flat[at:at + job["seqLen"]], at + job["seqLen"]
+            expected = mirror_curves(engine, case)[trace]
+            if not _same_bits(curve, expected):
+                failures.append(f"{path}: {engine} {case} {trace}: {_difference(curve, expected)}")
     assert at == flat.size
     assert not failures, "\n".join(failures)
+
+
+@needs_node
+def test_without_webassembly_the_engine_takes_the_plain_path(tmp_path):
+    """A browser without WebAssembly (or without its SIMD: the module does not validate) computes in JavaScript."""
+    (tmp_path / "run.js").write_text(
+        'global.window = {}; delete globalThis.WebAssembly;\n'
+        'const { core } = require(process.argv[2]);\n'
+        'console.log(JSON.stringify([core.setKernels(process.argv[3]), core.kernelFor({})]));\n')
+    b64 = json.loads(kernel_script(KERNEL_WAT).splitlines()[1].split(" = ", 1)[1].rstrip(";"))["simd"]
+    ran = subprocess.run([NODE, str(tmp_path / "run.js"), str(ENGINE_JS), b64], check=True, capture_output=True, text=True)
+    assert json.loads(ran.stdout) == [False, "js"]
+
+
+# -- the WebAssembly kernels under wasmtime --------------------------------------------------------------------
+
+class WasmKernels:
+    """flow_kernels.wat's bytes under wasmtime, called as flow_engine.js's wasmProducts calls them: the matrix
+    packed by blocks of BLOCK rows (the block's entries for one k side by side), x and out after it."""
+
+    BLOCK = {np.dtype(np.float32): 32, np.dtype(np.float64): 16}
+
+    def __init__(self):
+        import wasmtime
+        self.store = wasmtime.Store()
+        module = wasmtime.Module(self.store.engine, assemble_kernels(KERNEL_WAT))
+        exports = wasmtime.Instance(self.store, module, []).exports(self.store)
+        self.memory = exports["memory"]
+        self.kernel = {np.dtype(np.float32): exports["mv32"], np.dtype(np.float64): exports["mv64"]}
+        self.packed, self.top = {}, 0
+
+    def _bytes(self, end):
+        """The memory as numpy bytes, grown to at least `end` bytes."""
+        size = self.memory.data_len(self.store)
+        if end > size:
+            self.memory.grow(self.store, -(-(end - size) // 65536))
+            size = self.memory.data_len(self.store)
+        pointer = ctypes.cast(self.memory.data_ptr(self.store), ctypes.POINTER(ctypes.c_ubyte))
+        return np.ctypeslib.as_array(pointer, shape=(size,))
+
+    def reset(self):
+        """Forget the packed matrices (the engine packs a run's matrices afresh too)."""
+        self.packed, self.top = {}, 0
+
+    def _pack(self, M):
+        """Where M (rows, cols) lies packed in the memory, packing it on first use. Keyed by where M's entries lie
+        (each step passes a new view of the same matrix), which cannot be reused while the cache holds M."""
+        key = (M.__array_interface__["data"][0], M.shape, M.strides, M.dtype.str)
+        if key not in self.packed:
+            B = self.BLOCK[M.dtype]
+            rows, cols = M.shape
+            blocks = -(-rows // B)
+            P = np.zeros((blocks * B, cols), M.dtype)
+            P[:rows] = M
+            P = np.ascontiguousarray(P.reshape(blocks, B, cols).transpose(0, 2, 1))   # P[b, k, r] = M[B b + r, k]
+            at = self.top
+            self._bytes(at + P.nbytes)[at:at + P.nbytes] = P.reshape(-1).view(np.uint8)
+            self.top = at + P.nbytes
+            self.packed[key] = (M, at, blocks)
+        return self.packed[key][1:]
+
+    def matvec(self, M, x):
+        """M @ x by the kernel: every row summed k = 0, 1, ... as the engine does."""
+        M, x = np.asarray(M), np.ascontiguousarray(x, dtype=M.dtype)
+        at, blocks = self._pack(M)
+        B, size = self.BLOCK[M.dtype], M.dtype.itemsize
+        x_at = self.top
+        out_at = x_at + -(-x.nbytes // 16) * 16
+        memory = self._bytes(out_at + blocks * B * size)
+        memory[x_at:x_at + x.nbytes] = x.view(np.uint8)
+        self.kernel[M.dtype](self.store, at, blocks, M.shape[1], x_at, out_at)
+        out = memory[out_at:out_at + blocks * B * size].view(M.dtype)
+        assert not np.isfinite(x).all() or not out[M.shape[0]:].any(), "the padding rows must come out as zeros"
+        return out[:M.shape[0]].copy()
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_the_kernels_sum_in_order_under_wasmtime(dtype):
+    """The kernels against a plain loop (k = 0, 1, ..., each product and sum rounded), on terms spread over 60
+    orders of magnitude (so any other order or a fused multiply-add would show), subnormals, signed zeros,
+    infinities and NaN, and row counts on and off the block size."""
+    rng = np.random.default_rng(6)
+    wasm = WasmKernels()
+    special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 5e-324, 1e-310, 3e38, -3e38])
+    for rows, cols in ((1, 1), (3, 5), (16, 16), (31, 7), (32, 16), (33, 64), (48, 16), (1024, 256), (256, 1024)):
+        with np.errstate(all="ignore"):
+            M = (rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-30, 30, size=(rows, cols))).astype(dtype)
+            x = (rng.normal(size=cols) * 10.0 ** rng.integers(-8, 8, size=cols)).astype(dtype)
+            if rows * cols >= 64:
+                M.flat[rng.choice(M.size, 24, replace=False)] = rng.choice(special, 24).astype(dtype)
+                x[rng.choice(cols, 3, replace=False)] = rng.choice(special, 3).astype(dtype)
+            loop = np.zeros(rows, dtype=dtype)
+            for k in range(cols):
+                loop = loop + M[:, k] * x[k]
+        assert _same_bits(wasm.matvec(M, x), loop), (rows, cols)
+
+
+def _through_wasmtime(monkeypatch):
+    """Route the mirror's matrix-vector products (those of more than one row, as the engine routes them) through the
+    kernels under wasmtime."""
+    wasm, plain = WasmKernels(), mirror._Arith.mv
+
+    def mv(self, MT, x):
+        if MT.shape[-1] == 1:             # the one-row dot products with w_ih: JavaScript's in the engine too
+            return plain(self, MT, x)
+        if MT.ndim == 2:
+            return wasm.matvec(MT.T, x)
+        return np.stack([wasm.matvec(MT[b].T, x[b]) for b in range(MT.shape[0])])
+    monkeypatch.setattr(mirror._Arith, "mv", mv)
+    return wasm
+
+
+def test_the_kernels_give_the_mirrors_curves_under_wasmtime(monkeypatch):
+    """Every setting of the engine's cases, the mirror's curves computed again with every matrix-vector product
+    done by the assembled kernels (wasmtime, no browser): the same bits."""
+    expected = {(engine, case): mirror_curves(engine, case) for engine, case in CASES}   # before the products change
+    wasm = _through_wasmtime(monkeypatch)
+    failures = []
+    for (engine, case), want in expected.items():
+        knob, L, H, dtype = case
+        wasm.reset()
+        d = _decoded(hashlib.sha1(_script(engine, H).encode()).hexdigest(), engine, H, None)
+        with np.errstate(all="ignore"):
+            if engine == "gradient-flow":
+                got = mirror.tanh_flows(d, INITS, knob, L, dtype == "float32")
+            else:
+                got = {c: mirror.run(d, job) for c, job in _jobs(engine, case)}
+        failures += [f"{engine} {case} {trace}: {_difference(got[trace], want[trace])}"
+                     for trace in want if not _same_bits(got[trace], want[trace])]
+    assert not failures, "\n".join(failures)
+
+
+def test_the_kernel_script_carries_the_sources_bytes():
+    """flow_kernels.js: a classic script (file:// and Blob-URL workers), the bytes of flow_kernels.wat in base64."""
+    text = kernel_script(KERNEL_WAT)
+    assert "import " not in text and "export " not in text and text.count("\n") == 2
+    kernels = json.loads(text.splitlines()[1].removeprefix("window.FLOW_KERNELS = ").rstrip(";"))
+    assert base64.b64decode(kernels["simd"]) == assemble_kernels(KERNEL_WAT)
+    assert kernels["source"] == hashlib.sha256(KERNEL_WAT.read_bytes()).hexdigest()[:16]
 
 
 # -- mirror vs PyTorch, within the derived bound ------------------------------------------------------------
@@ -499,13 +660,15 @@ def page_curves(page, changes):
             {k: np.frombuffer(base64.b64decode(v), "<f8") for k, v in curves.items()})
 
 
-def _check_page(browser, engine, must_see):
+def _check_page(browser, engine, must_see, kernel):
     """Every setting of the engine's cases through the page: curves, drawn traces and legend against the mirror.
 
     must_see: the labels some curve must carry ("inf", "zero"), so that the legend check is exercised.
+    kernel: "wasm" (the page as a reader gets it: products in WebAssembly SIMD where the browser has it) or
+    "js" (?wasm=off: the plain JavaScript path, as where WebAssembly SIMD is missing).
     """
-    page, problems = open_explorer(browser, (SITE / CHAPTER[engine]).as_uri())
-    failures, seen = [], {"inf": 0, "zero": 0}
+    page, problems = open_explorer(browser, (SITE / CHAPTER[engine]).as_uri() + ("" if kernel == "wasm" else "?wasm=off"))
+    failures, seen, kernels = [], {"inf": 0, "zero": 0}, set()
     for case in (c for e, c in CASES if e == engine):
         knob, L, H, dtype = case
         if engine == "gradient-flow":
@@ -515,6 +678,7 @@ def _check_page(browser, engine, must_see):
             changes, heading = dict(bias=knob, seqLen=L, hidden=H, dtype=dtype), f"gate bias {shown}"
         title, traces, curves = page_curves(page, changes)
         assert f"hidden {H}, {dtype}, {heading}, length {L}" in title, (case, title)
+        kernels.add(page.evaluate("() => window.FlowEngine.explorers[0].lastKernels"))
         expected = mirror_curves(engine, case, site=SITE)
         names = [LABELS.get(t, t) for t in TRACES[engine]]
         assert [t["name"].split(" ·")[0] for t in traces] == names, (case, [t["name"] for t in traces])
@@ -529,23 +693,33 @@ def _check_page(browser, engine, must_see):
                                 f"{_difference(np.array(drawn['y'], dtype=float), _drawn(want, dtype))}")
             if drawn["name"] != _legend(name, want):
                 failures.append(f"{case} {trace}: legend {drawn['name']!r}, the mirror's curve implies {_legend(name, want)!r}")
-        print(f"{engine} {case}: {len(traces)} curves equal the mirror's bit for bit")
+        print(f"{engine} {case}: {len(traces)} curves equal the mirror's bit for bit ({kernel})")
     assert not failures, "\n".join(failures)
     assert all(seen[k] for k in must_see), f"the cases must include curves with {must_see}: {seen}"
+    assert kernels - {""} == {kernel}, f"the products ran in {kernels - {''}}, not in {kernel} alone"
     assert problems == []
     page.close()
 
 
 @pytest.mark.site
 @needs_site
-def test_the_gradient_flow_page_equals_the_mirror(browser):
-    _check_page(browser, "gradient-flow", ("inf", "zero"))
+@pytest.mark.parametrize("kernel", ["wasm", "js"])
+def test_the_gradient_flow_page_equals_the_mirror(browser, kernel):
+    _check_page(browser, "gradient-flow", ("inf", "zero"), kernel)
 
 
 @pytest.mark.site
 @needs_site
-def test_the_gated_flow_page_equals_the_mirror(browser):
-    _check_page(browser, "gated-flow", ("zero",))    # gated gradients never overflow here
+@pytest.mark.parametrize("kernel", ["wasm", "js"])
+def test_the_gated_flow_page_equals_the_mirror(browser, kernel):
+    _check_page(browser, "gated-flow", ("zero",), kernel)    # gated gradients never overflow here
+
+
+@pytest.mark.site
+@needs_site
+def test_the_sites_kernels_are_assembled_from_the_source():
+    """The built site's flow_kernels.js holds the bytes of flow_kernels.wat as it is now (else the site is stale)."""
+    assert (SITE / "_static" / "flow_kernels.js").read_text() == kernel_script(KERNEL_WAT)
 
 
 @pytest.mark.site
@@ -607,6 +781,7 @@ def test_long_cases_compute_in_a_worker(browser):
     page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
     page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 256, seqLen: 1000, dtype: 'float32'})")
     assert page.evaluate("() => window.FlowEngine.explorers[0].lastWhere") == "worker"
+    assert page.evaluate("() => window.FlowEngine.explorers[0].lastKernels") == "wasm"   # the workers compiled the kernels
     page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 64, seqLen: 100})")
     assert page.evaluate("() => window.FlowEngine.explorers[0].lastWhere") == "page"
     assert problems == []

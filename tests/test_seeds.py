@@ -13,7 +13,8 @@ import pytest
 import torch
 
 from helpers.core.seeding import seed_everything, seeded
-from helpers.exercises import drill_runs, drills
+from helpers.exercises import drill_runs, drills, gru_drill
+from helpers.experiments import adding_runs, char_lm
 from helpers.experiments import context_vectors, gated_flow, long_range, lookahead, receptive_field, seq2seq_training, training
 from helpers.explorers import first_input_decay
 from helpers.measure import costs
@@ -35,8 +36,22 @@ CALLS = {
     "clipping_runs": lambda s: drill_runs.clipping_runs(drills.clip_total_norm, steps=3, seed=s)[1].losses,
     "train_pick": lambda s: drill_runs.train_pick(steps=2, seed=s, progress=False)[1],
     "bahdanau_case": lambda s: drills.bahdanau_case(seed=s)[0],
+    "train_adding": lambda s: adding_runs.train_adding("lstm", steps=2, forget_bias=2.0, test_size=4, seed=s,
+                                                       progress=False).losses,
+    "train_char_lms": lambda s: char_lm.train_char_lms(torch.arange(60) % 5, torch.arange(30) % 5, 5, {"gru": 3},
+                                                       steps=2, batch=2, seq_len=4, seed=s, progress=False)["gru"].losses,
+    "sample_line": lambda s: _sample_line(s),
+    "gru_case": lambda s: gru_drill.gru_case(seed=s)[2][0][0],
     "cost_models": lambda s: costs.cost_models(d_model=8, nhead=2, seed=s)["forward RNN"].weight_hh_l0.detach(),
 }
+
+
+def _sample_line(seed):
+    from helpers.experiments.corpus import CharVocabulary
+    vocab = CharVocabulary("ab c\n")
+    with seeded(0):
+        model = char_lm.CharLM("rnn", len(vocab), 4)
+    return char_lm.sample_line(model, vocab, "a", seed=seed)
 
 
 def _global_states():

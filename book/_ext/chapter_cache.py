@@ -36,7 +36,7 @@ INPUTS = ("helpers", "requirements.txt", "pyproject.toml")
 NUMERIC_ENV = ("ATEN_CPU_CAPABILITY", "MKL_CBWR", "TORCH_NUM_THREADS", "COURSE_DEVICE")
 KERNEL_ENV = {"COURSE_SITE_BUILD": "1", "TORCH_NUM_THREADS": "1", "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1",
               "OPENBLAS_NUM_THREADS": "1"}
-TIMEOUT_S = 600     # per cell, as _config.yml's execute.timeout
+TIMEOUT_S = 1800    # per cell, as _config.yml's execute.timeout
 
 
 def input_files(root):
@@ -170,8 +170,28 @@ def use_chapter_cache(app, config):
     config.nb_execution_cache_path = str(cache_path(Path(app.srcdir)))
 
 
+def save_executed_copy(app, doctree):
+    """Write the executed chapter, as the cache holds it, where myst-nb writes executed notebooks
+    (_build/jupyter_execute). In cache mode myst-nb writes the notebook it read, with only the outputs
+    stored in book/, so tests/test_executed_checks.py would compare the stored outputs with themselves."""
+    path = Path(app.env.doc2path(app.env.docname))
+    if path.suffix != ".ipynb":
+        return
+    import nbformat
+    from jupyter_cache import get_cache
+    try:
+        _, executed = get_cache(app.config.nb_execution_cache_path).merge_match_into_notebook(
+            nbformat.read(path, as_version=4))
+    except KeyError:        # not in the cache: myst-nb executed it itself and wrote its own copy
+        return
+    target = Path(app.env.mystnb_config.output_folder).joinpath(*f"{app.env.docname}.ipynb".split("/"))
+    target.parent.mkdir(parents=True, exist_ok=True)
+    nbformat.write(executed, target)
+
+
 def setup(app):
     app.connect("config-inited", use_chapter_cache)
+    app.connect("doctree-read", save_executed_copy)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
 
 

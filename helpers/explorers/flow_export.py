@@ -13,12 +13,19 @@ multiple of 16 (the prefix) and, for every length the page offers, the last min(
 `randn(L)` gives: prefix[:L - 16] + tail[L] is exactly what helpers.gradient_flow(seq_len=L) and
 helpers.gated_flow(seq_len=L) use (checked when the file is written).
 
+The engine's matrix-vector products run in WebAssembly SIMD where the browser has it: their source
+is book/_static/flow_kernels.wat (WebAssembly text), which `kernel_script` assembles with wasmtime's
+wat2wasm into one more classic script, flow_kernels.js (`window.FLOW_KERNELS = {simd: base64}`),
+written beside the data scripts when the book is built: no binary in git, and base64 in a script
+works from file:// and in the engine's Blob-URL workers alike.
+
 `in_page(explorer, engine, seed)` marks an explorer's figure for the engine; the live widget is
 unchanged, and without JavaScript the precomputed figure shows.
 
 Used in: 1.3, 1.4.
 """
 import base64
+import hashlib
 import html
 import json
 from pathlib import Path
@@ -33,6 +40,8 @@ from helpers.models.inits import INITS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256)
 ENGINE_SCRIPT = "book/_static/flow_engine.js"   # the engine that redraws these figures in the page
+KERNEL_SOURCE = "book/_static/flow_kernels.wat"   # its matrix-vector products, in WebAssembly text
+KERNEL_SCRIPT = "flow_kernels.js"                  # what the engine loads: the assembled bytes, in base64
 MIN_LEN, MAX_LEN = 10, 1000
 PREFIX_LEN = 1008            # a multiple of 16 >= MAX_LEN: randn draws it without regenerating a tail
 TAIL = 16
@@ -120,6 +129,32 @@ def write_data_scripts(folder, hidden_sizes=HIDDEN_SIZES):
                 path.write_text(text)
             sizes[name] = len(text)
     return sizes
+
+
+def assemble_kernels(source):
+    """The bytes of the WebAssembly module in `source` (a path to WebAssembly text), assembled by wasmtime."""
+    import wasmtime  # only where the site is built or the kernels tested (requirements.txt pins it)
+    return wasmtime.wat2wasm(Path(source).read_text())
+
+
+def kernel_script(source):
+    """The classic script that hands the engine its kernels: `window.FLOW_KERNELS = {simd: base64 of the bytes}`."""
+    text = Path(source).read_text()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    kernels = {"simd": base64.b64encode(assemble_kernels(source)).decode("ascii"), "source": digest}
+    return (f"// Written by helpers/explorers/flow_export.py when the book was built: {Path(source).name} "
+            "assembled by wasmtime.\n"
+            f"window.FLOW_KERNELS = {json.dumps(kernels, separators=(',', ':'))};\n")
+
+
+def write_kernel_script(folder, source):
+    """Write flow_kernels.js, assembled from `source` (flow_kernels.wat), into `folder`; returns its size."""
+    path = Path(folder) / KERNEL_SCRIPT
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = kernel_script(source)
+    if not path.exists() or path.read_text() != text:   # unchanged, it keeps its time stamp
+        path.write_text(text)
+    return len(text)
 
 
 def decode(b64, dtype="<f8"):

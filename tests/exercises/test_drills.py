@@ -9,6 +9,9 @@ from torch import nn
 
 from helpers.exercises import drill_runs, drills
 from helpers.models.attention import AttentionScore
+from tests import tolerances as tol
+
+F64 = torch.float64
 
 
 def verdict(check, fn, capsys):
@@ -43,8 +46,12 @@ def test_reference_two_layer_rnn_matches_nn_rnn_on_other_sizes():
     torch.manual_seed(3)
     rnn = nn.RNN(5, 7, num_layers=2).double()
     x = torch.randn(9, 5, dtype=torch.float64)
-    _, h2 = drills.two_layer_rnn(x, dict(rnn.named_parameters()))
-    assert torch.allclose(h2, rnn(x)[0], atol=1e-12)
+    params = {name: p.detach() for name, p in rnn.named_parameters()}
+    _, h2 = drills.two_layer_rnn(x, params)
+    # the drills' own derivation (helpers/exercises/drills.py): both sides' bounds, float64
+    _, allowance = drills._rnn_allowance(x, params, 2.0 ** -53)
+    tol.assert_within(h2.detach(), rnn(x)[0].detach(), allowance, "the two sides' a-priori bounds (drills._two_layer_variant)",
+                      "layer 2 against nn.RNN(num_layers=2)")
 
 
 def test_check_two_layer_rnn_passes_the_reference_and_numpy_answers(capsys):
@@ -236,19 +243,36 @@ def decoder_answer(query="previous", softmax_dim=0, order="y,c", weighted=True, 
     return fn
 
 
+def decoder_bound(H, s0, y_prev, score, gru):
+    """Bahdanau's decoder as tests/tolerances.py bounds it: the additive score (one sum of 2H terms, tanh, v),
+    the softmax, the context (src_len terms), then nn.GRUCell in ATen's form, step after step."""
+    s, weights = tol.Bounded.exact(s0[None], F64), []
+    gru_weights = tuple(w.detach().to(F64) for w in (gru.weight_ih, gru.weight_hh, gru.bias_ih, gru.bias_hh))
+    for y in y_prev:
+        w = tol.softmax(F64, tol.score(F64, "additive", s.map(lambda t: t[None]), H[None], score)).map(lambda t: t[0, 0])
+        c = tol.dot(F64, [(w.map(lambda t: t[None]), H)])
+        s, _ = tol.gru_cell(F64, tol.cat(F64, [tol.Bounded.exact(y[None], F64), c]), s, gru_weights, "torch")
+        weights.append(w)
+    return tol.stack(F64, weights)
+
+
 def test_reference_decoder_matches_attention_score_and_the_batched_model():
-    model = drill_runs.PickModel()
+    model = drill_runs.PickModel().double()       # correctness in float64: both sides within their bounds
     source, target = drill_runs.pick_task(4, generator=torch.Generator().manual_seed(1))
     _, batched = model(source, target)
     for k in range(4):
-        weights, _, _ = drills.bahdanau_decoder(*model.drill_inputs(source[k], target[k]))
-        assert torch.allclose(weights.float(), batched[k], atol=1e-6)
+        H, s0, y_prev, params = model.drill_inputs(source[k], target[k])
+        assert torch.equal(H, model.encode(source)[k].detach())   # elementwise: the same numbers in both
+        weights, _, _ = drills.bahdanau_decoder(H, s0, y_prev, params)
+        tol.assert_agree(weights, batched[k].detach(), decoder_bound(H, s0, y_prev, model.score, model.gru),
+                         f"drill decoder against PickModel, sequence {k}")
     H, s0, y_prev, params = drills.bahdanau_case()
     score = AttentionScore("additive", 4, 5).double()
     with torch.no_grad():
         score.W_query.weight.copy_(params["W"]), score.W_key.weight.copy_(params["U"]), score.v.weight.copy_(params["v"][None])
         first = torch.softmax(score(s0[None, None], H[None])[0, 0], dim=-1)
-        assert torch.allclose(drills.bahdanau_decoder(H, s0, y_prev, params)[0][0], first)
+        tol.assert_agree(drills.bahdanau_decoder(H, s0, y_prev, params)[0][0], first,
+                         decoder_bound(H, s0, y_prev, score, params["gru"])[0], "first step's weights against AttentionScore")
 
 
 def test_check_bahdanau_passes_the_reference(capsys):

@@ -15,7 +15,11 @@ def test_lookahead_targets_are_the_future_symbols():
 def test_forward_rnn_stays_at_chance_and_birnn_solves_it():
     forward = train_lookahead(False, steps=150, progress=False)
     both = train_lookahead(True, steps=150, progress=False)
-    assert forward.accuracy < 0.32           # chance is 0.25
+    # chance is 0.25: without the future symbol no predictor beats it in expectation, and the score over 500 x 18
+    # uniform targets has a standard deviation of sqrt(0.25 0.75 / 9000) = 0.0046, so 0.32 is 15 of them above
+    # (seeds 0-4 on the native, generic and AVX2 code paths: 0.248 to 0.255)
+    assert forward.accuracy < 0.32
+    # a trained verdict: the same 15 runs all scored 1.0
     assert both.accuracy > 0.9
 
 

@@ -12,6 +12,9 @@ def test_same_seed_same_losses():
 
 
 def test_attention_model_learns_to_copy_short_sequences():
+    # a trained verdict: seeds 0-4 on the native, generic and AVX2 code paths (15 runs) gave a lowest token accuracy of
+    # 0.952 to 0.992 (about 4 sampling standard deviations, sqrt(0.05 0.95 / 300) = 0.013, above 0.9) and a last loss
+    # of 0.008 to 0.025 of the first
     run = train_seq2seq(32, "dot", min_len=1, max_len=4, steps=250, batch=32, progress=False, seed=0)
     result = accuracy_by_length(run, (2, 4), n=100)
     assert result.token_accuracy.min() > 0.9

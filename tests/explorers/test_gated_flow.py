@@ -4,10 +4,10 @@ Static face: three traces per length; a slider with a step per precomputed gate 
 moves the LSTM and GRU curves (and shows gated_flow's numbers); length buttons that toggle which
 traces are visible. Live face: each widget control changes what the figure shows.
 """
-import numpy as np
 import pytest
+import torch
 
-from helpers.experiments.gated_flow import CELL_NAMES, gated_flow
+from helpers.experiments.gated_flow import CELL_NAMES, _biases, _modules, gated_flow
 from helpers.explorers.gated_flow import (
     MAX_POINTS,
     STATIC_BIASES,
@@ -17,9 +17,10 @@ from helpers.explorers.gated_flow import (
     explore_gated_flow,
     static_gated_figure,
 )
-from helpers.figures.plots import encode_for_log_axis, figure_html
+from helpers.figures.plots import figure_html
 
-from tests.explorers.agreement import assert_same_curves, slider_curves
+from tests import tolerances as tol
+from tests.explorers.agreement import assert_draws, assert_same_values, slider_curves
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -70,13 +71,11 @@ def test_slider_has_a_step_per_bias_and_moves_the_gated_curves(figure):
 
 @pytest.mark.parametrize("bias, cell, length", [(2.0, "lstm", 100), (None, "gru", 1000), (-1.0, "rnn", 20)])
 def test_slider_curves_are_gated_flow_curves(figure, bias, cell, length):
+    """The slider step of a bias draws gated_flow's curve for it: the static face's own call, so bit for bit."""
     j = STATIC_BIASES.index(bias)
     shown = figure.layout.sliders[0].steps[j].args[0]["y"][index(length, cell)]
-    flow = gated_flow([bias], length, STATIC_HIDDEN, seed=1234)
-    expected = np.array(encode_for_log_axis(flow.grad_x[cell][0, :: figure.data[index(length, cell)].dx]))
-    normal = expected > 1e-30   # float32 subnormals depend on the batch's rounding; compare the rest
-    assert normal.sum() > 10
-    np.testing.assert_allclose(np.array(shown)[normal], expected[normal], rtol=2e-3)
+    flow = gated_flow(STATIC_BIASES, length, STATIC_HIDDEN, seed=1234)
+    assert_draws(shown, flow.grad_x[cell][j, :: figure.data[index(length, cell)].dx], f"{cell} at bias {bias}")
 
 
 def test_length_buttons_toggle_visibility_only(figure):
@@ -114,8 +113,8 @@ def test_bias_control_moves_the_gated_curves(widget):
     widget.controls["forget_bias"].value = 3.0
     after = ys(widget)
     assert after[0] == before[0] and after[1] != before[1] and after[2] != before[2]
-    flow = gated_flow([3.0], 100, 32, seed=1234)
-    np.testing.assert_allclose(after[1], encode_for_log_axis(flow.grad_x["lstm"][0]), rtol=2e-3)
+    flow = gated_flow([3.0], 100, 32, seed=1234)    # the widget's own call: bit for bit
+    assert_draws(after[1], flow.grad_x["lstm"][0], "LSTM at bias 3")
     assert "gate bias 3" in widget.figure.layout.title.text
 
 
@@ -134,13 +133,41 @@ def gated_static():
     return explore_gated_flow(seed=1234).static_figure
 
 
+def _curve_bounds(cell, bias, seq_len=100, hidden=STATIC_HIDDEN, seed=1234):
+    """bounds(mask) for tests.explorers.agreement: |dL/dx_t| of gated_flow's float32 run, first order (tests/tolerances.py)."""
+    def bounds(mask):
+        module = _modules(hidden, seed, "cpu", torch.float64)[cell]
+        w_ih, w_hh, b_ih, b_hh = tol.module_weights(module)
+        if cell != "rnn":
+            b_ih, b_hh = _biases(module, [bias], hidden)
+        x = torch.randn(seq_len, 1, 1, generator=torch.Generator().manual_seed(seed)).to(torch.float64)
+        grad_out = torch.zeros(seq_len, 1, hidden, dtype=torch.float64)
+        grad_out[-1] = 1.0
+        with torch.enable_grad():
+            nodes = tol.Nodes(torch.float32)
+            weights = (w_ih, w_hh, b_ih, b_hh)
+            if cell == "rnn":    # torch's module, its input gradient's norm taken in float64
+                curve = tol.vector_norm(nodes, tol.tanh_rnn(x, weights, nodes, grad_out=grad_out)["x"][:, 0])
+            else:                # the step functions, |.| of the one input's gradient
+                run = tol.lstm(x, weights, nodes, grad_out=grad_out) if cell == "lstm" else \
+                    tol.gru(x, weights, nodes, "helpers", grad_out=grad_out)
+                curve = run["x"][:, 0, 0].abs()
+            return nodes.bound(curve[torch.as_tensor(mask)], check=False)
+    return bounds
+
+
 @pytest.mark.parametrize("bias", [-1.0, 2.0])
 def test_gated_flow_faces_agree(gated_static, bias):
     step = [s.label for s in gated_static.layout.sliders[0].steps].index(f"{bias:g}")
     curves = slider_curves(gated_static, step)
     widget = GatedFlowWidget(forget_bias=bias, seq_len=100, hidden_size=64, seed=1234, device="cpu")
-    for c, trace in enumerate(widget.figure.data):      # lengths 20, 100, 1000 in turn, three cells each
-        assert_same_curves(trace.y, curves[1 * len(CELL_NAMES) + c], f"{trace.name} at gate bias {bias}")
+    static, live = gated_flow(STATIC_BIASES, 100, STATIC_HIDDEN, seed=1234), gated_flow([bias], 100, STATIC_HIDDEN, seed=1234)
+    for c, (cell, trace) in enumerate(zip(CELL_NAMES, widget.figure.data)):   # the length-100 traces of the static face
+        assert trace.dx == 1
+        what = f"{trace.name} at gate bias {bias}"
+        assert_draws(curves[1 * len(CELL_NAMES) + c], static.grad_x[cell][STATIC_BIASES.index(bias)], what + ", static face")
+        assert_draws(trace.y, live.grad_x[cell][0], what + ", live face")
+        assert_same_values(static.grad_x[cell][STATIC_BIASES.index(bias)], live.grad_x[cell][0], _curve_bounds(cell, bias), what)
     assert f"gate bias {bias:.2f}" in widget.figure.layout.title.text
 
 

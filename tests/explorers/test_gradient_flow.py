@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from helpers.experiments.gradient_flow import gradient_flow
+from helpers.experiments.gradient_flow import _input_side, _recurrent_bases, gradient_flow
 from helpers.explorers.gradient_flow import (
     MAX_POINTS,
     STATIC_HIDDEN,
@@ -19,10 +19,11 @@ from helpers.explorers.gradient_flow import (
     explore_gradient_flow,
     static_gradient_figure,
 )
-from helpers.figures.plots import LIMITS, encode_for_log_axis, figure_html
+from helpers.figures.plots import LIMITS, figure_html
 from helpers.models.inits import INITS
 
-from tests.explorers.agreement import assert_same_curves, slider_curves
+from tests import tolerances as tol
+from tests.explorers.agreement import assert_draws, assert_same_values, slider_curves
 
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
@@ -72,6 +73,24 @@ def gradient_static():
     return explore_gradient_flow(seed=0).static_figure
 
 
+def _curve_bounds(init, radius, seq_len=100, hidden=STATIC_HIDDEN, seed=0):
+    """bounds(mask) for tests.explorers.agreement: ||dL/dh_t|| of gradient_flow's float32 run, first order."""
+    def bounds(mask):
+        bases, natural = _recurrent_bases(hidden, INITS, seed)
+        as32 = lambda t: t.to(torch.float32).to(torch.float64)      # the data as gradient_flow runs them
+        w_hh = as32(bases[INITS.index(init)] * (radius / natural[init]))
+        w_ih, inputs, readout = (as32(t) for t in _input_side(hidden, 1, seq_len, seed))
+        zero = torch.zeros(hidden, dtype=torch.float64)
+        grad_out = torch.zeros(seq_len, 1, hidden, dtype=torch.float64)
+        grad_out[-1, 0] = readout
+        with torch.enable_grad():
+            nodes = tol.Nodes(torch.float32)
+            run = tol.tanh_rnn(inputs.reshape(seq_len, 1, 1), (w_ih, w_hh, zero, zero), nodes, grad_out=grad_out)
+            curve = tol.vector_norm(nodes, run["h_grad"][:, 0])      # norms taken in float64
+            return nodes.bound(curve[torch.as_tensor(mask)], check=False)
+    return bounds
+
+
 @pytest.mark.parametrize("radius", [0.5, 1.0, 1.5])
 def test_gradient_flow_faces_agree(gradient_static, radius):
     steps = [float(s.label) for s in gradient_static.layout.sliders[0].steps]
@@ -79,8 +98,13 @@ def test_gradient_flow_faces_agree(gradient_static, radius):
     curves = slider_curves(gradient_static, step)
     widget = GradientFlowWidget(radius=radius, seq_len=100, init="all", hidden_size=64, dtype="float32",
                                 seed=0, device="cpu")
-    for i, trace in enumerate(widget.figure.data):      # lengths 20, 100, 1000 in turn, four inits each
-        assert_same_curves(trace.y, curves[1 * 4 + i], f"{trace.name} at |W_h| = {radius}")
+    static, live = gradient_flow(STATIC_RADII, INITS, 100, STATIC_HIDDEN, seed=0), gradient_flow([radius], INITS, 100, 64, seed=0)
+    for i, trace in enumerate(widget.figure.data):      # the length-100 traces of the static face, four inits
+        assert trace.dx == 1
+        what = f"{trace.name} at |W_h| = {radius}"
+        assert_draws(curves[1 * 4 + i], static.grad_h[i, step], what + ", static face")
+        assert_draws(trace.y, live.grad_h[i, 0], what + ", live face")
+        assert_same_values(static.grad_h[i, step], live.grad_h[i, 0], _curve_bounds(INITS[i], radius), what)
     assert f"|W_h| = {radius:.2f}" in widget.figure.layout.title.text and "on cpu" in widget.figure.layout.title.text
 
 
@@ -101,8 +125,8 @@ def test_static_figure_has_a_trace_per_init_and_length(figure):
 def test_slider_has_a_step_per_radius(figure):
     (slider,) = figure.layout.sliders
     assert len(slider.steps) >= 20
-    assert [float(step.label) for step in slider.steps] == pytest.approx(list(STATIC_RADII))
-    assert STATIC_RADII[slider.active] == pytest.approx(1.0)
+    assert [step.label for step in slider.steps] == [f"{r:.1f}" for r in STATIC_RADII]
+    assert STATIC_RADII[slider.active] == 1.0   # np.round(., 2) of 0.1 k gives the double nearest k / 10
     for step in slider.steps:
         assert step.method == "restyle"
         assert len(step.args[0]["y"]) == len(step.args[0]["name"]) == len(figure.data)
@@ -133,9 +157,8 @@ def test_slider_curves_are_gradient_flow_curves(figure, radius, init, length):
     j = int(np.argmin(np.abs(STATIC_RADII - radius)))
     k = trace_index(length, init)
     shown = figure.layout.sliders[0].steps[j].args[0]["y"][k]
-    curve = gradient_flow([radius], init, length, STATIC_HIDDEN, seed=0).grad_h[0, 0]
-    expected = encode_for_log_axis(curve[:: figure.data[k].dx])
-    np.testing.assert_allclose(shown, expected, rtol=2e-3)
+    curve = gradient_flow(STATIC_RADII, INITS, length, STATIC_HIDDEN, seed=0).grad_h[INITS.index(init), j]   # the face's call
+    assert_draws(shown, curve[:: figure.data[k].dx], f"{init} at |W_h| = {radius}, length {length}")
 
 
 def test_static_figure_of_a_custom_grid():
@@ -169,10 +192,10 @@ def test_radius_control_redraws_the_curves(widget):
     widget.controls["radius"].value = 0.5
     after = ys(widget)
     assert all(a != b for a, b in zip(after, before)), "every init's curve must move"
-    flow = gradient_flow([0.5], INITS, 100, 64, seed=0)
+    flow = gradient_flow([0.5], INITS, 100, 64, seed=0)    # the widget's own call: bit for bit
     for i, trace in enumerate(widget.figure.data):
         assert trace.visible and trace.name.startswith(INITS[i])
-        np.testing.assert_allclose(trace.y, encode_for_log_axis(flow.grad_h[i, 0, :: trace.dx]), rtol=2e-3)
+        assert_draws(trace.y, flow.grad_h[i, 0, :: trace.dx], INITS[i])
     assert "0.50" in widget.figure.layout.title.text
 
 
@@ -193,7 +216,7 @@ def test_hidden_size_control_recomputes_at_that_size(widget):
     assert all(a != b for a, b in zip(ys(widget), before))
     flow = gradient_flow([1.0], INITS, 100, 128, seed=0)
     for i, trace in enumerate(widget.figure.data):
-        np.testing.assert_allclose(trace.y, encode_for_log_axis(flow.grad_h[i, 0, :: trace.dx]), rtol=2e-3)
+        assert_draws(trace.y, flow.grad_h[i, 0, :: trace.dx], INITS[i])
 
 
 def test_init_control_shows_only_the_chosen_init(widget):
@@ -209,7 +232,7 @@ def test_widget_built_for_one_init_keeps_showing_it():
     visible = [t for t in widget.figure.data if t.visible is not False]
     assert len(visible) == 1 and visible[0].name.startswith("orthogonal")
     flow = gradient_flow([0.5], "orthogonal", 50, 16, seed=0)
-    np.testing.assert_allclose(visible[0].y, encode_for_log_axis(flow.grad_h[0, 0]), rtol=2e-3)
+    assert_draws(visible[0].y, flow.grad_h[0, 0], "orthogonal")
 
 
 def test_precision_control_float64():

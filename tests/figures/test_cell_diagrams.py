@@ -54,3 +54,25 @@ def test_the_state_path_is_the_highlighted_one():
         highlighted = [a for a in fig.layout.annotations if a.showarrow and a.arrowcolor == HIGHWAY]
         assert highlighted, f"{build.__name__} draws no state highway"
         assert all(a.y == highlighted[0].y for a in highlighted), "the highway is one horizontal line"
+
+
+def test_gru_reset_gate_scales_w_hn_h_not_h_itself():
+    """PyTorch's form, r_t * (W_hn h_{t-1} + b_hn): the old state enters a linear box W_hn, and the reset
+    product reads that box's output. A wire from the h_{t-1} bus straight into the product would be
+    Cho et al.'s form, r_t * h_{t-1} before the matrix."""
+    fig = gru_cell_figure()
+    linear = [s for s in fig.layout.shapes if s.type == "rect" and not s.fillcolor and s.line.dash != "dot"]
+    assert len(linear) == 1, "one unfilled box: the linear layer W_hn"
+    box = linear[0]
+    x_box = (box.x0 + box.x1) / 2
+    assert any(a.text == "W<sub>hn</sub>" and a.x == x_box for a in fig.layout.annotations)
+    products = [s for s in fig.layout.shapes if s.type == "circle"
+                and any(a.text == "×" and a.x == (s.x0 + s.x1) / 2 and a.y == (s.y0 + s.y1) / 2
+                        for a in fig.layout.annotations)]
+    above = [c for c in products if (c.x0 + c.x1) / 2 == x_box and c.y0 > box.y1]
+    assert len(above) == 1, "the reset product sits directly above W_hn"
+    product = above[0]
+    into = [a for a in fig.layout.annotations if a.showarrow and a.x == x_box and a.y == product.y0]
+    assert [(a.ax, a.ay) for a in into] == [(x_box, box.y1)], "the product's input from below is W_hn's output"
+    bus_y = box.y0 - 1.0 + (box.y1 - box.y0) / 2          # the h_{t-1} bus runs one unit below the gates' centres
+    assert not any(a.showarrow and a.ay == bus_y and a.y == product.y0 for a in fig.layout.annotations)

@@ -18,21 +18,40 @@ def test_bottleneck_has_one_context_between_the_two_chains(src_len, tgt_len):
     # the encoder's only way out is c: the single arrow leaving the encoder row ends at c's box
     c_box = next(s for s in boxes if s.x1 - s.x0 > 0.8)
     leaving = [a for a in fig.layout.annotations if a.showarrow and a.ax <= src_len + 0.5 < a.x]
-    assert len(leaving) == 1 and abs(leaving[0].x - c_box.x0) < 1e-9
+    assert len(leaving) == 1 and leaving[0].x == c_box.x0   # both are c_x - 0.45: the same float
     assert "caption" in fig.layout.meta and "alt" in fig.layout.meta
+
+
+def test_bottleneck_says_both_ways_the_decoder_is_fed():
+    """Training feeds the true previous symbol (teacher forcing), testing the model's own (greedy decoding)."""
+    fig = bottleneck_diagram(4, 4)
+    words = " ".join(a.text for a in fig.layout.annotations) + fig.layout.meta["caption"]
+    assert "teacher forcing" in words and "greedy decoding" in words
+    # one dotted feedback arrow from output y_{i-1} to the next input, for each step after the first
+    dotted = [s for s in fig.layout.shapes if s.type == "line" and s.line.dash == "dot"]
+    assert len(dotted) == 4 - 1
 
 
 def test_attention_diagram_draws_the_softmax_of_its_scores():
     scores = (2.1, 0.2, 0.1)
     fig = attention_flow_diagram(scores, ("river", "flowing", "fast"))
     expected = torch.softmax(torch.tensor(scores, dtype=torch.float64), 0).numpy()
-    np.testing.assert_allclose(attention_weights(scores), expected)
+    np.testing.assert_array_equal(attention_weights(scores), expected)   # the same torch.softmax call in float64
     bars = [s for s in fig.layout.shapes if s.type == "rect" and s.opacity == 0.7]
-    np.testing.assert_allclose([b.y1 - b.y0 for b in bars], 0.9 * expected)
+    # a bar spans [base, base + 0.9 w]: the top rounds once and the height read back once more, 2 u (|y0| + |y1|)
+    heights = np.array([b.y1 - b.y0 for b in bars])
+    allowed = 2 * 2.0 ** -53 * np.array([abs(b.y0) + abs(b.y1) for b in bars])
+    assert (np.abs(heights - 0.9 * expected) <= allowed).all(), f"heights {heights}, 0.9 w {0.9 * expected}, allowed {allowed}"
     texts = [a.text for a in fig.layout.annotations]
-    assert [t for t in texts if t.startswith("α")] == [f"α<sub>{j}</sub> = {w:.2f}" for j, w in
+    assert [t for t in texts if t.startswith("α")] == [f"α<sub>i{j}</sub> = {w:.2f}" for j, w in
                                                         enumerate(expected, start=1)]
     assert "0.78" in fig.layout.meta["alt"] and "river" in fig.layout.meta["alt"]
+
+
+def test_attention_diagram_asks_with_the_previous_decoder_state():
+    """Bahdanau et al. (2015) score e_ij = a(s_{i-1}, h_j): the query is the state before step i."""
+    texts = [a.text for a in attention_flow_diagram().layout.annotations]
+    assert "s<sub>i−1</sub>" in texts and "s<sub>i</sub>" not in texts
 
 
 @pytest.mark.parametrize("call, message", [

@@ -4,11 +4,15 @@ product, and three implementations of the same RNN, counted and timed.
 No test asserts how long anything took: timings depend on the machine and its load. The tests check
 the bookkeeping: what was kept, and what the phrases say for given samples.
 """
+from functools import partial
+
 import numpy as np
 import pytest
 import torch
 
+import helpers.measure.bottleneck as bottleneck
 import helpers.measure.timing as timing
+from helpers.core.seeding import seeded
 from helpers.measure.bottleneck import (
     BottleneckTimings,
     ImplementationTimings,
@@ -18,6 +22,7 @@ from helpers.measure.bottleneck import (
     sequential_bottleneck,
     work_table,
 )
+from helpers.measure.hardware import ATTENTION_PRODUCT_DEPENDENT, attention_product_flops, count_work, rnn_flops
 from helpers.measure.timing import Timing
 
 
@@ -28,17 +33,82 @@ def test_bottleneck_timings_keep_every_sample_and_the_peak():
     assert len(t.rnn_timings) == 3 and all(len(x.samples) == 2 for x in t.rnn_timings + t.attention_timings)
     assert list(t.rnn_seconds) == [x.median for x in t.rnn_timings]
     assert t.peak is not None and t.peak.flops_per_second > 0
-    assert t.ratio() == pytest.approx(t.rnn_seconds[-1] / t.attention_seconds[-1])
+    assert t.ratio() == t.rnn_seconds[-1] / t.attention_seconds[-1]      # the same one division: exact
     assert t.flop_ratio() == 2.0 and t.flop_ratio(64) == 8.0
     rnn, attention = t.fractions()
     assert rnn.shape == attention.shape == (3,) and (rnn > 0).all()
     assert "RNN, % of peak" in t.table().columns and len(t.table().rows) == 3
 
 
+def test_the_calls_timed_are_the_calls_counted(monkeypatch):
+    """The fraction of peak divides the formula's FLOPs by the time of the calls timed: so the FLOPs of
+    exactly those calls, on exactly the tensors they were given, must equal the formula (counted, exact).
+    An attention product timed on the (seq, batch, hidden) tensor instead of its batch-first copy
+    does 2 * 2 * seq * batch^2 * hidden FLOPs, not 2 * 2 * batch * seq^2 * hidden, and fails here."""
+    timed = []
+
+    def fake_time_calls(calls, repeats, device=None):      # keeps what would have been timed, times nothing
+        timed.append(calls)
+        return {name: Timing((1.0,) * repeats) for name in calls}
+
+    monkeypatch.setattr(bottleneck, "time_calls", fake_time_calls)
+    lengths, hidden, batch = (3, 7), 4, 2                  # batch != seq_len: a transposed layout counts differently
+    sequential_bottleneck(lengths=lengths, hidden_size=hidden, batch=batch, repeats=1, device="cpu")
+    assert len(timed) == len(lengths)
+    for L, calls in zip(lengths, timed):
+        assert set(calls) == {"rnn", "attention", "peak"}
+        rnn, attention = calls["rnn"], calls["attention"]
+        assert isinstance(rnn, partial) and isinstance(attention, partial), "timed as timed_calls' partials"
+        assert not rnn.keywords and not attention.keywords, "the partials' args are the whole call"
+        rnn_work, attention_work = count_work(rnn.func, *rnn.args), count_work(attention.func, *attention.args)
+        assert rnn_work.flops == rnn_flops(L, hidden, hidden, batch), f"length {L}: RNN counted {rnn_work}"
+        assert (attention_work.flops, attention_work.dependent) == \
+            (attention_product_flops(L, hidden, batch), ATTENTION_PRODUCT_DEPENDENT), \
+            f"length {L}: the timed attention call counts {attention_work}, the formula " \
+            f"{attention_product_flops(L, hidden, batch)} FLOPs"
+        (x,), (x_batch_first,) = rnn.args, attention.args
+        assert x.shape == (L, batch, hidden) and x_batch_first.shape == (batch, L, hidden)
+        assert x_batch_first.is_contiguous(), "attention is timed on a contiguous batch-first copy"
+        assert torch.equal(x_batch_first, x.transpose(0, 1)), "the same values as the RNN's input"
+
+
+U64 = 2.0 ** -53          # unit roundoff of float64
+
+
+def gamma(n, u=U64):
+    """Higham's gamma_n = n u / (1 - n u): the relative error of a sum or dot product of n terms."""
+    return n * u / (1 - n * u)
+
+
+def attention_error_bound(x):
+    """An upper bound on |computed - exact| of softmax(x x^T / sqrt(d)) x, elementwise, in float64,
+    for any order of summation (first order in u; derived here, not fitted):
+
+    - scores: a dot product of d terms, then a scale 1/sqrt(d) applied by at most 4 roundings
+      (sqrt, divide, or scaling q and k separately as SDPA does): |e| <= (gamma_d + 4u) S, where
+      S = max_ij sum_k |x_ik x_jk| / sqrt(d);
+    - softmax: a score error e moves each weight by a relative 2|e| at most (numerator and normaliser
+      both); s - max is rounded once (exponent off by u |s - max| <= 2 u S), exp is accurate to 1 ulp
+      (2u), the normaliser is a sum of T positive terms (gamma_T) and the division adds u:
+      rho = 2 (E + 2 u S + 2 u) + gamma_T + u;
+    - output: sum_j w_j x_j with weights off by rho relative and sum w = 1, a sum of T terms:
+      |error| <= (rho + gamma_T) (1 + rho) max |x|.
+    """
+    T, d = x.shape[-2], x.shape[-1]
+    S = ((x.abs() @ x.abs().transpose(-1, -2)) / d ** 0.5).max().item()
+    E = (gamma(d) + 4 * U64) * S
+    rho = 2 * (E + 2 * U64 * S + 2 * U64) + gamma(T) + U64
+    return (rho + gamma(T)) * (1 + rho) * x.abs().max().item()
+
+
 def test_attention_product_is_scaled_dot_product_attention():
     x = torch.randn(2, 7, 4, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
     expected = torch.nn.functional.scaled_dot_product_attention(x, x, x)
-    torch.testing.assert_close(attention_product(x), expected, rtol=1e-12, atol=1e-12)
+    # each of the two is within attention_error_bound(x) of the exact value, so they differ by at most twice it
+    allowance = 2 * attention_error_bound(x)
+    difference = (attention_product(x) - expected).abs().max().item()
+    assert difference <= allowance, (f"attention_product and SDPA differ by {difference:.3e}; allowed {allowance:.3e}, "
+                                     "twice the float64 forward-error bound of attention_error_bound")
 
 
 def test_the_old_import_path_still_works():
@@ -114,12 +184,39 @@ def test_work_table_counts_t_dependent_steps_for_both_rnns_and_two_for_attention
     assert rows[("attention product", "4")][4] == rows[("attention product", "32")][4] == "2"
 
 
+def rnn_error_bound(x, weight_ih, weight_hh, bias_ih, bias_hh, h):
+    """Bound on |computed - exact| of every h_t of the tanh recurrence in float64, any summation order
+    (first order in u; derived, not fitted). With the exact states h_t, the pre-activation
+    a_t = W_ih x_t + W_hh h_{t-1} + b_ih + b_hh is a sum of n = input + hidden + 2 terms, so its rounding
+    error is at most gamma_n (|W_ih| |x_t| + |W_hh| |h_{t-1}| + |b_ih| + |b_hh|); tanh is 1-Lipschitz and
+    accurate to 1 ulp (2u |h_t|); an error e_{t-1} in h_{t-1} reaches a_t multiplied by at most
+    ||W_hh||_inf. So e_t = max_i [gamma_n (...)_i + 2u |h_t,i|] + ||W_hh||_inf e_{t-1}, e_0 = 0.
+    h: the states (seq, batch, hidden) of either run, standing in for the exact ones (first order).
+    """
+    n = weight_ih.shape[1] + weight_hh.shape[0] + 2
+    bias = bias_ih.abs() + bias_hh.abs()
+    growth = weight_hh.abs().sum(1).max().item()
+    previous, bound, bounds = torch.zeros_like(h[0]), 0.0, []
+    for t in range(x.shape[0]):
+        magnitude = x[t].abs() @ weight_ih.abs().T + previous.abs() @ weight_hh.abs().T + bias
+        bound = (gamma(n) * magnitude + 2 * U64 * h[t].abs()).max().item() + growth * bound
+        bounds.append(bound)
+        previous = h[t]
+    return np.array(bounds)
+
+
 def test_numpy_rnn_is_the_same_recurrence_as_nn_rnn():
     g = torch.Generator().manual_seed(0)
-    rnn = torch.nn.RNN(5, 6)
-    x = torch.randn(9, 3, 5, generator=g)
-    weights = [getattr(rnn, n + "_l0").detach().numpy() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
-    np.testing.assert_allclose(numpy_rnn(x.numpy(), *weights), rnn(x)[0].detach().numpy(), atol=1e-5)
+    with seeded(0):
+        rnn = torch.nn.RNN(5, 6).double()
+    x = torch.randn(9, 3, 5, generator=g, dtype=torch.float64)
+    weights = [getattr(rnn, n + "_l0").detach() for n in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")]
+    ours, theirs = numpy_rnn(x.numpy(), *(w.numpy() for w in weights)), rnn(x)[0].detach()
+    # both within rnn_error_bound of the exact states: they differ by at most twice it, step by step
+    allowance = 2 * rnn_error_bound(x, *weights, theirs)
+    difference = np.abs(ours - theirs.numpy()).max(axis=(1, 2))
+    assert (difference <= allowance).all(), (f"largest difference per step {difference}, allowed {allowance} "
+                                             "(twice the float64 forward-error bound of rnn_error_bound)")
 
 
 def test_rnn_implementations_time_all_three_on_the_cpu_and_phrase_the_result():

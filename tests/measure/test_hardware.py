@@ -70,6 +70,33 @@ def test_attention_product_is_two_dependent_products():
     assert work == Work(attention_product_flops(20, 8, 3), 2, ATTENTION_PRODUCT_DEPENDENT)
 
 
+def long_chain_then_a_shallow_product(a, b):
+    """Five products in a chain (a b b b b b), then one independent product a b, computed last."""
+    chain = a
+    for _ in range(5):
+        chain = torch.tanh(chain @ b)            # element-wise steps between products add no depth
+    shallow = a @ b
+    return chain, shallow
+
+
+def test_the_critical_path_is_the_longest_chain_not_the_last_product():
+    """The last product computed is one deep; an earlier chain is five deep: the critical path is five."""
+    n = 4
+    work = count_work(long_chain_then_a_shallow_product, torch.randn(n, n), torch.randn(n, n))
+    assert work == Work(6 * 2 * n ** 3, 6, 5), f"counted {work}: the longest chain is 5 products, the last is 1 deep"
+
+
+def test_products_on_independent_branches_do_not_add_up():
+    """Two chains of 3 from the same input, joined by an addition: the critical path is 3, not 6."""
+    def two_branches(a, b):
+        left, right = a, a
+        for _ in range(3):
+            left, right = left @ b, right @ b.T
+        return left + right
+    work = count_work(two_branches, torch.randn(5, 5), torch.randn(5, 5))
+    assert (work.products, work.dependent) == (6, 3), f"counted {work}"
+
+
 def test_backward_counts_more_work_and_a_longer_chain():
     d, n = 8, 5
     lstm = nn.LSTM(d, d)
@@ -99,10 +126,11 @@ def test_a_fused_kernel_is_refused_rather_than_counted_as_nothing():
 
 
 def test_peak_and_fraction_bookkeeping():
-    peak = Peak(1000, Timing((0.1, 0.2, 0.3)), "cpu")
-    assert peak.flops_per_second == pytest.approx(1e10)
-    assert peak.describe() == "a 1000 × 1000 float32 matrix product: 10 GFLOP/s"
-    assert fraction_of_peak(1e9, 0.5, peak) == pytest.approx(0.2) == fraction_of_peak(1e9, 0.5, 1e10)
+    # binary fractions: 2e9 / 0.25 = 8e9 and 1e9 / 0.5 / 8e9 = 0.25 are exact in floating point
+    peak = Peak(1000, Timing((0.125, 0.25, 0.5)), "cpu")
+    assert peak.flops_per_second == 8e9
+    assert peak.describe() == "a 1000 × 1000 float32 matrix product: 8 GFLOP/s"
+    assert fraction_of_peak(1e9, 0.5, peak) == 0.25 == fraction_of_peak(1e9, 0.5, 8e9)
     assert [format_rate(v) for v in (2.5e12, 9.24e10, 8.5e8, 12.0)] == ["2.5 TFLOP/s", "92.4 GFLOP/s",
                                                                         "850 MFLOP/s", "12 FLOP/s"]
     measured = matmul_peak("cpu", size=64, repeats=2)

@@ -10,6 +10,7 @@ import torch
 from helpers.measure.throughput import (
     MODES,
     Throughput,
+    batch_phrases,
     count_parameters,
     expected_parameters,
     measure_throughput,
@@ -208,3 +209,15 @@ def test_a_difference_inside_the_spread_is_not_ranked():
                        noisy, (Timing((2.0, 2.2, 1.8)),))
     assert clear.faster(0) == "the LSTM"
     assert budget_phrases(clear)["short"].endswith("(2.0 times as long)")
+
+
+def test_batch_phrases_set_both_batches_side_by_side(runs):
+    wide = measure_throughput((4, 16), 8, 2, batch=4, repeats=1, device="cpu")
+    phrases = batch_phrases(runs[8], wide, 16)
+    assert phrases["narrow_batch"] == "1" and phrases["wide_batch"] == "4" and phrases["length"] == "16"
+    assert all(phrases[k].endswith("%") for k in ("narrow_lstm", "wide_lstm", "narrow_transformer", "wide_transformer"))
+    assert "the LSTM" in phrases["wide_comparison"] and "the Transformer layer" in phrases["wide_comparison"]
+    with pytest.raises(ValueError, match="^length"):
+        batch_phrases(runs[8], wide, 8)
+    with pytest.raises(ValueError, match="^narrow and wide"):
+        batch_phrases(runs[16], wide, 16)
