@@ -16,23 +16,15 @@
 The browser is Debian's Chromium driven by Playwright for Python; nothing is downloaded at test time.
 COURSE_SITE points the tests at another built site (default: _build/html).
 """
-import functools
-import http.server
 import json
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import pytest
+from site_browser import SITE
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html"))
 AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
 DESKTOP, PHONE = {"width": 1280, "height": 900}, {"width": 390, "height": 844}
 FIRST_LOAD_LIMIT = 3_000_000
@@ -55,26 +47,6 @@ def interactive_figures(page_name):
         if layout.get("sliders") or layout.get("updatemenus"):
             ids.append(call.group(1))
     return ids
-
-
-@pytest.fixture(scope="module")
-def server():
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ from helpers.explorers import gradient_flow as gradient_explorer
 from helpers.explorers import local_attention as local_attention_explorer
 from helpers.figures import local_attention as local_attention_figures
 from helpers.figures import gated_runs, plots, sequence_figures
+from helpers.measure import lanes
 from helpers.models import birnn, local_attention, seq2seq
 from helpers.models.inits import recurrent_matrix, rescale_to_radius, spectral_radius
 from helpers.models.tanh_rnn import TanhRNN
@@ -88,6 +89,12 @@ BAD_CALLS = {
     # device and seeding
     "pick_device tpu": (lambda: pick_device("tpu"), "prefer"),
     "seed_everything -1": (lambda: seed_everything(-1), "seed"),
+    # the lanes model of chapter 1.2 (helpers/measure/lanes.py)
+    "time_bounds lanes 0": (lambda: lanes.time_bounds(1e6, 100, 0, 1e9, 1e-6), "lanes"),
+    "crossover_length latency 0": (lambda: lanes.crossover_length(64, 1e9, 0.0), "latency"),
+    "lanes_to_change_places lane_rate -1": (lambda: lanes.lanes_to_change_places(-1.0, 1e-6), "lane_rate"),
+    "layer_costs seq_len 0": (lambda: lanes.layer_costs([16, 0]), "seq_len"),
+    "measure_lanes steps 4": (lambda: lanes.measure_lanes(steps=4), "steps"),
 }
 
 

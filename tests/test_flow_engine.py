@@ -26,14 +26,11 @@ import base64
 import ctypes
 import functools
 import hashlib
-import http.server
 import json
 import math
-import os
 import re
 import shutil
 import subprocess
-import threading
 from pathlib import Path
 
 import flow_bounds
@@ -59,14 +56,11 @@ from helpers.explorers.flow_export import (
     kernel_script,
 )
 from helpers.models.inits import INITS
+from site_browser import SITE
 
 ROOT = Path(__file__).resolve().parents[1]
 ENGINE_JS = ROOT / "book" / "_static" / "flow_engine.js"
 KERNEL_WAT = ROOT / KERNEL_SOURCE
-SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html"))
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 NODE = shutil.which("node")
 needs_node = pytest.mark.skipif(NODE is None, reason="node is not installed")
 FUNCTION_ULPS = 2.0      # the engine's tanh and sigmoid, and the bound's assumption on torch's: see the docstring
@@ -617,26 +611,6 @@ def _legend(name, y):
     inf, zero = np.flatnonzero(~np.isfinite(y)), np.flatnonzero(y == 0)
     return (name + (f" · inf from t={inf.max()} back" if inf.size else "")
             + (f" · 0 from t={zero.max()} back" if zero.size else ""))
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
-
-
-@pytest.fixture(scope="module")
-def server():
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
 
 
 def open_explorer(browser, url, color_scheme="light"):

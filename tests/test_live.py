@@ -27,13 +27,11 @@ import nbformat
 import pytest
 
 from checked_outputs import differences
+from site_browser import launch
 
 ROOT = Path(__file__).resolve().parents[1]
 CHAPTERS = sorted((ROOT / "book").glob("*.ipynb"))
 WORKERS = max(1, min(2, os.cpu_count() or 1))    # chapters side by side: one kernel and one page each
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 PANEL = ".jp-NotebookPanel:not(.lm-mod-hidden)"
 BUSY = f"() => [...document.querySelectorAll('{PANEL} .jp-InputPrompt')].some(p => p.textContent.includes('*'))"
 # what a figure shows: every trace's visibility and first values (a redraw changes one of them)
@@ -284,7 +282,7 @@ def live_runs(lab):
 
     def worker():
         with sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+            browser = launch(p)
             try:
                 while (chapter := next_chapter()) is not None:
                     if chapter == "wait":

@@ -3,25 +3,17 @@
 The browser is Debian's Chromium driven by Playwright for Python; nothing is downloaded. A request
 that fails counts as an error: the site serves its own MathJax, plotly.js and fonts.
 """
-import functools
-import http.server
-import os
 import re
-import shutil
-import threading
 from pathlib import Path
 
 import nbformat
 import pytest
+from site_browser import SITE
 
 ROOT = Path(__file__).resolve().parents[1]
-SITE = Path(os.environ.get("COURSE_SITE", ROOT / "_build" / "html"))   # COURSE_SITE: another built site
 EXECUTED = ROOT / "_build" / "jupyter_execute" / "book"
 CHAPTERS = sorted(p.stem for p in (ROOT / "book").glob("*.ipynb"))
 PAGES = ["book/index"] + [f"book/{c}" for c in CHAPTERS]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-         "--disable-component-update", "--disable-sync"]
 
 pytestmark = pytest.mark.site
 
@@ -84,26 +76,6 @@ def test_search_finds_chapter_content():
     for chapter in CHAPTERS:
         assert f'"book/{chapter}"' in index
     assert '"vanish"' in index or '"vanishing"' in index
-
-
-@pytest.fixture(scope="module")
-def server():
-    class Quiet(http.server.SimpleHTTPRequestHandler):
-        def log_message(self, *args):
-            pass
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(Quiet, directory=str(SITE)))
-    threading.Thread(target=httpd.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}"
-    httpd.shutdown()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        yield b
-        b.close()
 
 
 def open_page(browser, url, color_scheme="light"):

@@ -1,6 +1,6 @@
 """Where a chapter computes: choose a device (CUDA, then MPS, then the CPU) and say which.
 
-Used by: 7 modules of helpers.
+Used by: 8 modules of helpers.
 """
 import os
 

@@ -6,7 +6,7 @@ displaying widget: model not found" (ipywidgets issue 3821, tqdm issue 1497). A 
 within a second shows no bar at all, and none is drawn while the website is built: the site runs
 no widget code, so a bar there would only add its widget state to the page.
 
-Used by: 5 modules of helpers.
+Used by: 7 modules of helpers.
 """
 import os
 

@@ -1,7 +1,7 @@
 """How the course prints computed numbers: a Table (Markdown in a notebook, aligned text elsewhere)
 and `value_range`, the "low to high" the prose quotes for results over several seeds.
 
-Used in: 1.3, 1.5, 1.6, 1.7, the summary.
+Used in: 1.3, 1.4, 1.5, 1.6, 1.7, the summary.
 """
 from dataclasses import dataclass
 

@@ -5,6 +5,10 @@ vanishing: a weight's gradient is a sum over time steps, and the recent steps ke
 while the early steps contribute nothing. So the check also looks along time, at ||dL/dx_t||
 for inputs that require grad, and flags a sequence whose first steps get a vanishing share.
 
+A NaN is never read as vanishing: a non-finite input gradient is reported as non-finite (under
+the name "inputs"), and a ratio that cannot be formed (no gradient at the first or the last step,
+0 / 0) is reported as undefined. Neither is healthy.
+
 Used in: 1.3.
 """
 import math
@@ -20,13 +24,18 @@ class GradientHealth:
     total_norm: float
     param_norms: dict
     exploding: list = field(default_factory=list)    # parameters whose grad norm is above the limit
-    nonfinite: list = field(default_factory=list)    # parameters with inf or NaN in their grad
+    nonfinite: list = field(default_factory=list)    # parameters (and "inputs") with inf or NaN in their grad
     time_ratio: float | None = None                  # ||dL/dx_first|| / ||dL/dx_last||, if inputs given
-    vanishing: bool = False
+    vanishing: bool = False                          # a number below vanish_below: never NaN
+
+    @property
+    def ratio_undefined(self):
+        """The inputs were given but their first/last ratio is NaN (non-finite, or 0 / 0)."""
+        return self.time_ratio is not None and math.isnan(self.time_ratio)
 
     @property
     def healthy(self):
-        return not (self.exploding or self.nonfinite or self.vanishing)
+        return not (self.exploding or self.nonfinite or self.vanishing or self.ratio_undefined)
 
     def __str__(self):
         lines = [f"total gradient norm {self.total_norm:.3e}"]
@@ -34,7 +43,9 @@ class GradientHealth:
             lines.append("NON-FINITE gradients (inf/NaN) in: " + ", ".join(self.nonfinite))
         if self.exploding:
             lines.append("EXPLODING gradients in: " + ", ".join(self.exploding))
-        if self.time_ratio is not None:
+        if self.ratio_undefined:
+            lines.append("first/last step gradient ratio UNDEFINED (a non-finite gradient, or none at both ends)")
+        elif self.time_ratio is not None:
             verdict = "VANISHING along time" if self.vanishing else "reaches the first steps"
             lines.append(f"first/last step gradient ratio {self.time_ratio:.3e}: {verdict}")
         lines.append("healthy" if self.healthy else "needs attention")
@@ -60,7 +71,18 @@ def gradient_health(model, inputs=None, explode_above=1e3, vanish_below=1e-6):
         if inputs.grad is None:
             raise ValueError("inputs has no gradient: create it with requires_grad=True before the forward pass")
         per_step = inputs.grad.detach().to(torch.float64).flatten(1).norm(dim=1)
-        last = per_step[-1].item()
-        report.time_ratio = per_step[0].item() / last if last > 0 else float("nan")
-        report.vanishing = not (report.time_ratio >= vanish_below)   # NaN counts as vanished
+        if torch.isfinite(per_step).all():
+            report.time_ratio = _ratio(per_step[0].item(), per_step[-1].item())
+        else:                                   # an inf or NaN along time is an explosion, not a small ratio
+            report.nonfinite.append("inputs")
+            report.time_ratio = float("nan")
+        # a NaN ratio is not a small one: `not (nan >= x)` would call it vanished, `nan < x` does not
+        report.vanishing = report.time_ratio < vanish_below
     return report
+
+
+def _ratio(first, last):
+    """first / last of two finite norms >= 0: inf when only the last is 0, NaN when both are."""
+    if last == 0:
+        return float("nan") if first == 0 else float("inf")
+    return first / last

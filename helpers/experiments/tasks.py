@@ -1,6 +1,7 @@
 """Toy sequence tasks, generated from a seed so every run sees the same data.
 
-Used by: helpers.exercises.drill_runs, helpers.experiments.training.
+Used by: helpers.exercises.drill_runs, helpers.experiments.adding_runs,
+helpers.experiments.training.
 """
 import torch
 

@@ -176,11 +176,30 @@ def truncated_gradient_reach(cell, seq_len, window, hidden_size=16, seed=0):
     return x.grad.abs().flatten().numpy()
 
 
+def echo_accuracy(predictions, targets, delay):
+    """Sign accuracy on the delayed echo: the fraction of entries at steps t >= delay whose prediction
+    has the target's sign (targets +-1; a prediction of exactly 0 counts as wrong).
+
+    predictions, targets: (seq_len, batch, 1), as delayed_echo makes them. The first `delay` steps
+    are left out: their targets are 0 (nothing to echo yet), not a sign. Counted exactly: correct
+    entries over scored entries, both integers.
+    """
+    if not isinstance(predictions, torch.Tensor) or not isinstance(targets, torch.Tensor) \
+            or predictions.dim() != 3 or predictions.shape != targets.shape:
+        shapes = [tuple(t.shape) if isinstance(t, torch.Tensor) else type(t).__name__ for t in (predictions, targets)]
+        raise ValueError(f"predictions must be a (seq_len, batch, 1) tensor of the targets' shape, got {shapes[0]} "
+                         f"and targets {shapes[1]}")
+    delay = check_int("delay", delay, 0, predictions.shape[0] - 1)
+    scored_predictions, scored_targets = predictions[delay:], targets[delay:]     # t = delay, ..., seq_len - 1
+    correct = int((scored_predictions.sign() == scored_targets).sum())
+    return correct / scored_targets.numel()
+
+
 def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=150, batch=32, lr=0.01,
                         seed=0, progress=True):
     """Train on the delayed-echo task with truncated BPTT; return sign accuracy on fresh data.
 
-    Only the steps at least `delay` into the sequence are scored (earlier targets are 0).
+    Only the steps at least `delay` into the sequence are scored (earlier targets are 0): echo_accuracy.
     """
     check_choice("cell", cell, tuple(CELLS))
     seq_len = check_int("seq_len", seq_len, 1)
@@ -201,4 +220,4 @@ def tbptt_echo_accuracy(cell, window, delay, seq_len=120, hidden_size=32, steps=
     with torch.no_grad():
         x, y = delayed_echo(256, seq_len, delay, g)
         prediction, _ = model(x)
-        return (prediction[delay:].sign() == y[delay:]).float().mean().item()
+        return echo_accuracy(prediction, y, delay)

@@ -10,7 +10,7 @@ The framework:
   under ipywidgets 7 (Colab) and 8.
 
 The explorers, one module each: gradient_flow (1.3), gated_flow (1.4), bottleneck (1.2), throughput
-(1.8), attention, cliff, score_times and local_attention (1.6, 1.7), first_input_decay (the summary).
+(1.8), lanes (1.8), attention, cliff, score_times and local_attention (1.6, 1.7), first_input_decay (the summary).
 The in-page faces of 1.3 and 1.4 compute in the reader's browser (book/_static/flow_engine.js) from
 the data that flow_export writes when the site is built.
 """

@@ -36,6 +36,12 @@ class _Drawing(Drawing):
         else:
             self.fig.add_annotation(x=x, y=y - GATE_H - 0.22, text=name, showarrow=False, font=dict(size=12))
 
+    def linear(self, x, y, text, color):
+        """A learned linear layer with no activation: an outlined box, unfilled, with its matrix inside."""
+        self.fig.add_shape(type="rect", x0=x - GATE_W, x1=x + GATE_W, y0=y - GATE_H, y1=y + GATE_H,
+                           line=dict(color=color, width=2), layer="below")
+        self.fig.add_annotation(x=x, y=y, text=text, showarrow=False, font=dict(size=14))
+
     def op(self, x, y, text):
         """An element-wise operation: a circle (×, +, tanh, 1−)."""
         self.fig.add_shape(type="circle", x0=x - OP_R, x1=x + OP_R, y0=y - OP_R, y1=y + OP_R,
@@ -108,11 +114,15 @@ def lstm_cell_figure():
 
 
 def gru_cell_figure():
-    """One GRU step in PyTorch's form: the state runs along the top, mixed with the candidate by z_t."""
+    """One GRU step in PyTorch's form: the state runs along the top, mixed with the candidate by z_t.
+
+    The reset gate multiplies W_hn h_{t-1} + b_hn, the old state *after* its own linear layer (the box
+    W_hn), not h_{t-1} itself: that would be Cho et al.'s original form, a different function.
+    """
     d = _Drawing()
     d.frame(1.0, 0.55, 9.1, 5.75)
-    top, gates, bus = 5.0, 2.0, 1.0
-    x_z, x_r, x_rh, x_n, x_mix = 2.6, 3.8, 5.0, 6.2, 6.2
+    top, gates, bus, mid, mix = 5.0, 2.0, 1.0, 3.0, 4.0
+    x_z, x_r, x_hn, x_n, x_mix = 2.6, 3.8, 5.0, 6.2, 6.2
     # the state line: h_{t-1} -> x z_t -> + (1 - z_t) n_t -> h_t
     d.label(0.55, top, "h<sub>t−1</sub>", xanchor="right")
     d.wire((0.6, top), (x_z - OP_R, top), color=HIGHWAY, width=3)
@@ -123,37 +133,40 @@ def gru_cell_figure():
     d.label(9.55, top, "h<sub>t</sub>", xanchor="left")
     d.label(5.0, top + 0.38, "h<sub>t</sub> = z<sub>t</sub> ⊙ h<sub>t−1</sub> + (1 − z<sub>t</sub>) ⊙ n<sub>t</sub>",
             size=12)
-    # h_{t-1} also goes down to the gates; x_t comes in from below
-    d.wire((1.3, top), (1.3, bus), (x_rh, bus), arrow=False)
+    # h_{t-1} also goes down to the gates and to W_hn; x_t comes in from below
+    d.wire((1.3, top), (1.3, bus), (x_hn, bus), arrow=False)
     d.label(1.9, 0.05, "x<sub>t</sub>")
     d.wire((1.9, 0.25), (1.9, bus), arrow=False)                             # x_t joins the gates' input
-    d.wire((1.9, 0.7), (x_n + 0.2, 0.7), (x_n + 0.2, gates - GATE_H))         # and feeds the candidate
+    d.wire((1.9, 0.7), (x_n + 0.2, 0.7), (x_n + 0.2, mid - GATE_H))          # and feeds the candidate
     for x, name, color in ((x_z, "update z<sub>t</sub>", PALETTE[1]), (x_r, "reset r<sub>t</sub>", PALETTE[5])):
         d.wire((x, bus), (x, gates - GATE_H - 0.42))
         d.gate(x, gates, "σ", name, color)
-    # the reset gate scales the old state's contribution to the candidate
-    d.op(x_rh, gates, "×")
-    d.wire((x_rh, bus), (x_rh, gates - OP_R))
-    d.wire((x_r + GATE_W, gates), (x_rh - OP_R, gates))
-    d.wire((x_rh + OP_R, gates), (x_n - GATE_W, gates))
-    d.label(x_rh, gates + 0.45, "r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>)", size=10)
-    d.gate(x_n, gates, "tanh", "candidate n<sub>t</sub>", PALETTE[4], name_right=True)
+    # PyTorch's form: the old state first passes its own linear layer, then the reset gate scales it
+    d.linear(x_hn, gates, "W<sub>hn</sub>", PALETTE[4])
+    d.wire((x_hn, bus), (x_hn, gates - GATE_H))
+    d.op(x_hn, mid, "×")
+    d.wire((x_hn, gates + GATE_H), (x_hn, mid - OP_R))
+    d.wire((x_r, gates + GATE_H), (x_r, mid), (x_hn - OP_R, mid))
+    d.wire((x_hn + OP_R, mid), (x_n - GATE_W, mid))
+    d.label(x_hn - 0.35, mid + 0.42, "r<sub>t</sub> ⊙ (W<sub>hn</sub>h<sub>t−1</sub> + b<sub>hn</sub>)", size=10)
+    d.gate(x_n, mid, "tanh", "candidate n<sub>t</sub>", PALETTE[4], name_right=True)
     # z_t keeps the old state; 1 - z_t lets the candidate in
     d.wire((x_z, gates + GATE_H), (x_z, top - OP_R))
-    d.op(4.2, 3.6, "1−")
-    d.wire((x_z, 3.6), (4.2 - OP_R, 3.6))
-    d.op(x_mix, 3.6, "×")
-    d.wire((4.2 + OP_R, 3.6), (x_mix - OP_R, 3.6))
-    d.wire((x_n, gates + GATE_H), (x_mix, 3.6 - OP_R))
-    d.wire((x_mix, 3.6 + OP_R), (x_mix, top - OP_R))
+    d.op(4.2, mix, "1−")
+    d.wire((x_z, mix), (4.2 - OP_R, mix))
+    d.op(x_mix, mix, "×")
+    d.wire((4.2 + OP_R, mix), (x_mix - OP_R, mix))
+    d.wire((x_n, mid + GATE_H), (x_mix, mix - OP_R))
+    d.wire((x_mix, mix + OP_R), (x_mix, top - OP_R))
     d.wire((8.3, top), (8.3, bus), (9.5, bus))
     d.label(9.55, bus, "h<sub>t</sub>", xanchor="left")
     fig = d.finish("One GRU step: two gates and a candidate, one state", (-0.5, 10.4), (-0.2, 6.0), 470)
     return describe(fig, caption=("One step of a GRU, in PyTorch's form. The update gate z_t decides, unit by unit, "
                                   "how much of the old state to keep and how much of the candidate n_t to let in; "
-                                  "the reset gate r_t decides how much of the old state the candidate may see. With "
-                                  "z_t near 1 the state passes along the top line almost unchanged."),
+                                  "the reset gate r_t scales the old state's contribution to the candidate after "
+                                  "its own linear layer W_hn (Cho et al.'s original GRU scales h_t−1 before it). "
+                                  "With z_t near 1 the state passes along the top line almost unchanged."),
                     alt=("Diagram of a GRU cell: the hidden state runs left to right along the top, multiplied by "
-                         "the update gate and added to one minus the update gate times the candidate; the reset "
-                         "gate multiplies the old state's contribution to the candidate; the input feeds the "
-                         "gates and the candidate from below."))
+                         "the update gate and added to one minus the update gate times the candidate; the old "
+                         "state also passes a linear layer W_hn, whose output the reset gate multiplies before it "
+                         "enters the candidate; the input feeds the gates and the candidate from below."))

@@ -40,7 +40,9 @@ def bottleneck_diagram(src_len=4, tgt_len=4):
     """The encoder-decoder of chapter 1.6: every source symbol reaches the decoder through c = h_S only.
 
     Encoder states h_1 .. h_S in a chain; only h_S goes on, as the context c, to start the decoder
-    s_1 .. s_T, which reads its own previous output y_{i-1} and writes y_i.
+    s_1 .. s_T, which reads the previous target symbol y_{i-1} and writes y_i. It draws both ways of
+    feeding y_{i-1}: in training the true symbol (teacher forcing, the solid arrow from below), at
+    test time its own output of the step before (greedy decoding, the dotted arrow).
     """
     src_len = check_int("src_len", src_len, 2, 8)
     tgt_len = check_int("tgt_len", tgt_len, 1, 8)
@@ -67,20 +69,26 @@ def bottleneck_diagram(src_len=4, tgt_len=4):
                 width=3 if i == 1 else 1.6)
         if i > 1:   # greedy decoding feeds the previous output back in
             d.arrow(x - 1 + HALF_W, 2 - HALF_H, x - HALF_W, HALF_H, dash="dot", width=1.2)
+    d.label((dec_x[0] + dec_x[-1]) / 2, -0.55, "input y<sub>i−1</sub>: the true symbol in training (teacher forcing),",
+            size=12)
+    d.label((dec_x[0] + dec_x[-1]) / 2, -0.8, "its own last output at test time (dotted: greedy decoding)", size=12)
     d.label((1 + src_len) / 2, 1.65, "encoder: reads the source, one symbol per step", size=13)
     d.label((1 + src_len) / 2, 1.4, f"h<sub>1</sub> … h<sub>{src_len - 1}</sub> are computed, then thrown away",
             size=12)
     d.label(c_x, 0.45, "all of the source,<br>in d numbers", size=12)
     d.label((dec_x[0] + dec_x[-1]) / 2, 2.55, "decoder: writes the target, starting from c", size=13)
     fig = d.finish("The encoder-decoder: the whole source through one vector",
-                   (0.35, dec_x[-1] + 0.6), (-0.4, 2.8), height=330)
+                   (0.35, dec_x[-1] + 0.6), (-1.0, 2.8), height=380)
     return describe(fig, caption=(
         "The encoder reads the source into a chain of states, and only the last one, the context c, "
         "reaches the decoder: however long the source, everything the decoder learns about it has "
-        "passed through those d numbers."),
+        "passed through those d numbers. Each decoder step reads the previous target symbol: the true "
+        "one while training (teacher forcing), its own previous output when it translates (greedy "
+        "decoding, the dotted arrows)."),
         alt=(f"Diagram: {src_len} source symbols feed a chain of encoder states; only the last state, "
              f"labelled c, is passed on to start a chain of {tgt_len} decoder states, each of which reads "
-             "the previous output and writes the next one."))
+             "the previous target symbol (the true one in training, its own previous output at test time, "
+             "drawn as dotted arrows) and writes the next one."))
 
 
 def attention_weights(scores):
@@ -92,10 +100,12 @@ def attention_weights(scores):
 
 
 def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fast")):
-    """One attention step: query s against keys h_j -> scores e_j -> softmax weights alpha_j -> context c.
+    """One attention step as Bahdanau et al. arrange it: the previous decoder state s_{i-1} against
+    keys h_j -> scores e_ij -> softmax weights alpha_ij -> context c_i.
 
     The weights are the softmax of `scores` (the worked example of chapter 1.7 by default), drawn as
     bars of that height; the context is the alpha-weighted sum of the same h_j, which serve as values.
+    (Luong et al.'s arrangement asks with the current state s_i instead; the arithmetic is the same.)
     """
     weights = attention_weights(scores)
     if len(keys) != len(weights) or not all(isinstance(k, str) for k in keys):
@@ -106,22 +116,22 @@ def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fa
     mid = (xs[0] + xs[-1]) / 2
     rows = {"keys": 0.0, "scores": 1.3, "weights": 2.5, "context": 4.1}
     q_x, q_y = xs[0] - 1.9, 0.65
-    d.box(q_x, q_y, PALETTE[2], "s<sub>i</sub>", opacity=0.35)          # the query, below the scores it feeds
-    d.label(q_x, q_y - 0.45, "query:<br>decoder state", size=12)
+    d.box(q_x, q_y, PALETTE[2], "s<sub>i−1</sub>", opacity=0.35)        # the query, below the scores it feeds
+    d.label(q_x, q_y - 0.45, "query: previous<br>decoder state", size=12)
     for j, (x, key, score, weight) in enumerate(zip(xs, keys, scores, weights), start=1):
         d.box(x, rows["keys"], PALETTE[0], f"h<sub>{j}</sub>")
         d.label(x, rows["keys"] - 0.38, key, size=12)
-        d.box(x, rows["scores"], PALETTE[4], f"e<sub>{j}</sub> = {score:g}", half_w=0.55, size=13)
+        d.box(x, rows["scores"], PALETTE[4], f"e<sub>i{j}</sub> = {score:g}", half_w=0.55, size=13)
         d.arrow(x, rows["keys"] + HALF_H, x, rows["scores"] - HALF_H)
         d.arrow(q_x + HALF_W, q_y, x - 0.3, rows["scores"] - HALF_H, color=PALETTE[2], width=1.2)
         height = 0.9 * weight                  # a bar as tall as the weight, on the weights row
         base = rows["weights"] - 0.45
         d.fig.add_shape(type="rect", x0=x - 0.25, x1=x + 0.25, y0=base, y1=base + height, fillcolor=PALETTE[5],
                         opacity=0.7, line=dict(color=PALETTE[5], width=1))
-        d.label(x + 0.3, base + height, f"α<sub>{j}</sub> = {weight:.2f}", size=12, xanchor="left", yanchor="bottom")
+        d.label(x + 0.3, base + height, f"α<sub>i{j}</sub> = {weight:.2f}", size=12, xanchor="left", yanchor="bottom")
         d.arrow(x, rows["scores"] + HALF_H, x, base - 0.02, width=1.2)
         d.arrow(x, base + height + 0.02, mid, rows["context"] - 0.3, color=PALETTE[5], width=1 + 3 * weight)
-    d.box(mid, rows["context"], PALETTE[1], "c<sub>i</sub> = Σ<sub>j</sub> α<sub>j</sub> h<sub>j</sub>",
+    d.box(mid, rows["context"], PALETTE[1], "c<sub>i</sub> = Σ<sub>j</sub> α<sub>ij</sub> h<sub>j</sub>",
           opacity=0.45, half_w=0.9, half_h=0.3, size=15)
     side = xs[-1] + 1.45
     for name, text in (("keys", "keys (and values):<br>encoder states"), ("scores", "scores:<br>how well each fits"),
@@ -132,10 +142,12 @@ def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fa
                    (q_x - 0.8, side + 2.0), (-0.75, 4.6), height=520)
     strongest = keys[int(np.argmax(weights))]
     return describe(fig, caption=(
-        "One output step reads the source: the decoder state scores every encoder state, the softmax turns "
+        "One output step reads the source, as Bahdanau et al. arrange it: the previous decoder state sᵢ₋₁ "
+        "scores every encoder state, the softmax turns "
         "the scores into weights, and the context is the weighted sum of the encoder states. Every source "
         "position is one step from the output, and the weights say how much each one counts."),
-        alt=(f"Diagram: a query box connects to {n} score boxes, one per encoder state ({', '.join(keys)}); "
+        alt=(f"Diagram: a query box, the previous decoder state, connects to {n} score boxes, one per encoder "
+             f"state ({', '.join(keys)}); "
              f"the scores {', '.join(f'{s:g}' for s in scores)} become weights drawn as bars "
              f"({', '.join(f'{w:.2f}' for w in weights)}), the tallest for {strongest}, which flow into one "
              "context box."))

@@ -9,14 +9,14 @@ import numpy as np
 import plotly.graph_objects as go
 
 from helpers.figures.plots import PALETTE, describe
-from helpers.models.local_attention import local_example
+from helpers.models.local_attention import local_example, positions_scored
 
 
 def local_attention_figure(src_len=40, half_width=4, hidden_size=16, seed=0):
     """Global weights (bars) against local-p weights (line) for one query, with the window shaded."""
     global_w, local_w, p_t = local_example(src_len, half_width, hidden_size, seed)
     positions = np.arange(src_len)
-    scored = int(((positions >= p_t - half_width) & (positions <= p_t + half_width)).sum())
+    scored = positions_scored(p_t, half_width, src_len)
     fig = go.Figure()
     fig.add_bar(x=positions, y=np.round(global_w, 4), name=f"global: all {src_len} positions scored",
                 marker_color=PALETTE[4], hovertemplate="position %{x}: %{y:.3f}")

@@ -9,7 +9,7 @@ On the site each figure is a <figure> with its caption (what to look at), its al
 saying where it was computed (device, PyTorch version, seed), so a figure computed on a GPU says so.
 Backgrounds are transparent and book/_static/course.css recolours text and grid lines in dark mode.
 
-Used in: 1.3, 1.4, 1.6, 1.7, the summary.
+Used in: 1.3.
 """
 import hashlib
 import html as html_text
@@ -58,14 +58,29 @@ def _as_figure(plot_div, meta):
     if meta.get("code"):          # an explorer says where its code lives
         files = " and ".join(f"<code>{html_text.escape(f)}</code>" for f in meta["code"])
         where += f' <span class="figure-code">Code: {files}.</span>'
-    return (f'<figure class="course-figure"><div role="img" aria-label="{html_text.escape(meta.get("alt", ""))}">'
-            f'{plot_div}</div><figcaption>{html_text.escape(meta["caption"])}{where}</figcaption></figure>')
+    # The alt text is an image of its own beside the plot, for a screen reader (course.css hides it and
+    # course.js hides the drawing from screen readers): wrapped around the plot, role=img would
+    # also hold plotly's toolbar buttons, and an image's content is not interactive.
+    return (f'<figure class="course-figure"><div role="img" aria-label="{html_text.escape(meta.get("alt", ""))}" '
+            f'class="course-figure-alt"></div>{plot_div}<figcaption>{html_text.escape(meta["caption"])}{where}'
+            '</figcaption></figure>')
+
+
+def _light(fig_dict):
+    """The figure as the page draws it: the template's trace defaults only for the trace types it has."""
+    layout = fig_dict.get("layout", {})
+    template = layout.get("template")
+    if not isinstance(template, dict) or not isinstance(template.get("data"), dict):
+        return fig_dict
+    types = {t.get("type", "scatter") for t in fig_dict.get("data", []) if isinstance(t, dict)}
+    template = dict(template, data={k: v for k, v in template["data"].items() if k in types})
+    return dict(fig_dict, layout=dict(layout, template=template))
 
 
 class CourseRenderer(MimetypeRenderer):
     def to_mimebundle(self, fig_dict):
         div_id = "fig-" + hashlib.sha1(json.dumps(fig_dict, sort_keys=True, default=str).encode()).hexdigest()[:12]
-        plot_div = pio.to_html(fig_dict, include_plotlyjs=False, full_html=False, div_id=div_id,
+        plot_div = pio.to_html(_light(fig_dict), include_plotlyjs=False, full_html=False, div_id=div_id,
                                config={"displaylogo": False, "responsive": True}, validate=False)
         html = _as_figure(plot_div, fig_dict.get("layout", {}).get("meta"))
         return {"text/html": html, "application/vnd.plotly.v1+json": fig_dict}

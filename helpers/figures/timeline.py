@@ -7,6 +7,7 @@ set out to remove: the story the course follows, one chapter per step.
 Used in: the introduction.
 """
 from dataclasses import dataclass
+from datetime import date
 
 import plotly.graph_objects as go
 
@@ -19,35 +20,36 @@ class Milestone:
     name: str
     year: int          # year the paper first appeared (arXiv preprint or journal)
     authors: str
-    venue: str
-    arxiv: str         # first public version, "" when there was none
+    venue: str         # NIPS until 2017: the conference became NeurIPS in 2018
+    arxiv: str         # arXiv identifier of the first public version, "" when there was none
+    posted: date | None  # the day that first version appeared on arXiv, None when there was none
     idea: str          # what the paper introduced
     addressed: str     # the limitation of earlier models it removed
     cite: str          # key in book/references.bib
 
 
 MILESTONES = (
-    Milestone("LSTM", 1997, "Hochreiter & Schmidhuber", "Neural Computation", "",
+    Milestone("LSTM", 1997, "Hochreiter & Schmidhuber", "Neural Computation", "", None,
               "a memory cell guarded by multiplicative gates",
               "plain RNNs cannot learn dependencies that span many steps: their gradients vanish",
               "hochreiter1997lstm"),
-    Milestone("Seq2Seq", 2014, "Sutskever, Vinyals & Le", "NeurIPS 2014", "1409.3215 (Sep 2014)",
+    Milestone("Seq2Seq", 2014, "Sutskever, Vinyals & Le", "NIPS 2014", "1409.3215", date(2014, 9, 10),
               "an encoder LSTM reads the input into one vector, a decoder LSTM writes the output from it",
               "fixed-size networks cannot map a sequence to a sequence of a different length",
               "sutskever2014sequence"),
-    Milestone("GRU", 2014, "Cho et al.", "EMNLP 2014", "1406.1078 (Jun 2014)",
+    Milestone("GRU", 2014, "Cho et al.", "EMNLP 2014", "1406.1078", date(2014, 6, 3),
               "a gated unit with two gates and no separate cell state",
               "the LSTM's gating costs many parameters and computations per step",
               "cho2014learning"),
-    Milestone("Bahdanau attention", 2014, "Bahdanau, Cho & Bengio", "ICLR 2015", "1409.0473 (Sep 2014)",
+    Milestone("Bahdanau attention", 2014, "Bahdanau, Cho & Bengio", "ICLR 2015", "1409.0473", date(2014, 9, 1),
               "the decoder looks back at every encoder state, weighted by a learned alignment score",
               "squeezing a whole input sentence into one fixed-length vector loses information on long inputs",
               "bahdanau2015neural"),
-    Milestone("Luong attention", 2015, "Luong, Pham & Manning", "EMNLP 2015", "1508.04025 (Aug 2015)",
+    Milestone("Luong attention", 2015, "Luong, Pham & Manning", "EMNLP 2015", "1508.04025", date(2015, 8, 17),
               "simpler multiplicative (dot-product) scores; global and local attention",
               "attending to every source word at every step is costly for long inputs, and simpler scoring functions were untested",
               "luong2015effective"),
-    Milestone("Transformer", 2017, "Vaswani et al.", "NeurIPS 2017", "1706.03762 (Jun 2017)",
+    Milestone("Transformer", 2017, "Vaswani et al.", "NIPS 2017", "1706.03762", date(2017, 6, 12),
               "self-attention and feed-forward layers only: no recurrence at all",
               "recurrence forces one step after another: training cannot run in parallel over positions",
               "vaswani2017attention"),
@@ -74,14 +76,37 @@ def span_in_years(milestones=MILESTONES):
     return milestones[-1].year - milestones[0].year
 
 
+def milestone(name, milestones=MILESTONES):
+    """The milestone called `name` ("GRU")."""
+    for m in check_milestones(milestones):
+        if m.name == name:
+            return m
+    raise ValueError(f"name must be one of {[m.name for m in milestones]}, got {name!r}")
+
+
+def days_apart(first, second, milestones=MILESTONES):
+    """Days from the first arXiv version of milestone `first` to that of `second` (negative if earlier)."""
+    a, b = milestone(first, milestones), milestone(second, milestones)
+    for m in (a, b):
+        if m.posted is None:
+            raise ValueError(f"milestone {m.name!r} has no arXiv version to date it by")
+    return (b.posted - a.posted).days
+
+
+def posted_text(m):
+    """'10 Sep 2014' for a milestone with an arXiv version, '' without one."""
+    return f"{m.posted.day} {m.posted:%b %Y}" if m.posted else ""
+
+
 def milestone_table(milestones=MILESTONES):
     """Year, paper and the limitation each milestone removed, as a Markdown table."""
-    rows = tuple((str(m.year), m.name, m.authors, m.venue, m.addressed) for m in check_milestones(milestones))
-    return Table(("year", "milestone", "authors", "published in", "limitation it addressed"), rows)
+    rows = tuple((str(m.year), m.name, m.authors, posted_text(m) or "none", m.venue, m.addressed)
+                 for m in check_milestones(milestones))
+    return Table(("year", "milestone", "authors", "first on arXiv", "published in", "limitation it addressed"), rows)
 
 
 def _hover(m):
-    first = f"<br>first on arXiv: {m.arxiv}" if m.arxiv else ""
+    first = f"<br>first on arXiv: {m.arxiv}, {posted_text(m)}" if m.arxiv else ""
     return (f"<b>{m.name}</b> ({m.year})<br>{m.authors}, {m.venue}{first}"
             f"<br><i>idea:</i> {m.idea}<br><i>addressed:</i> {m.addressed}")
 

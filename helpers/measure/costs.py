@@ -37,7 +37,8 @@ from helpers.measure.hardware import (
     rnn_flops,
     transformer_layer_flops,
 )
-from helpers.measure.timing import compare, describe_comparison, format_ms, lead_by_length, time_call, time_calls
+from helpers.measure.timing import (compare, describe_comparison, format_ms, format_ratio, growth_range, lead_by_length,
+                                    time_call, time_calls)
 
 COMPLEXITY = {
     "forward RNN": ("O(n·d²)", "n"),
@@ -169,7 +170,8 @@ class CostTimings:
             key = name.split()[0].lower()
             phrases[f"time_{key}_first"] = format_ms(ts[0])
             phrases[f"time_{key}_last"] = format_ms(ts[last])
-            phrases[f"growth_{key}"] = f"{ts[last].median / ts[0].median:.0f}"
+            phrases[f"growth_{key}"] = growth_range(ts[0], ts[last])
+            phrases[f"growth_{key}_median"] = format_ratio(ts[last].median / ts[0].median)
             fractions = self.fractions(name)
             if fractions is not None:
                 phrases[f"peak_{key}"] = format_percent(fractions[last])
@@ -187,6 +189,7 @@ class CostTimings:
         if self.peak is not None:
             phrases["peak"] = self.peak.describe()
         return phrases
+
 
 
 def measure_costs(lengths=(64, 256, 1024), d_model=64, batch=8, repeats=11, device=None, seed=0, peak_size=None):

@@ -21,7 +21,8 @@ The third is measured, so it belongs to the machine it ran on:
   both see the same load from other programs): how much of what this device can do the model's
   layout of its work let it use.
 
-Used by: helpers.measure.bottleneck, helpers.measure.costs, helpers.measure.throughput.
+Used by: helpers.explorers.lanes, helpers.measure.bottleneck, helpers.measure.costs, helpers.measure.lanes,
+helpers.measure.throughput.
 """
 import copy
 from dataclasses import dataclass

@@ -340,6 +340,26 @@ def budget_phrases(result, tokens=1e9):
     return phrases
 
 
+def batch_phrases(narrow, wide, length):
+    """What a larger batch changed at one length: each layer's fraction of peak at both batches, and which
+    layer was faster at the larger one (ranked only when the rounds allow), for the prose."""
+    for name, run in (("narrow", narrow), ("wide", wide)):
+        if length not in run.lengths:
+            raise ValueError(f"length must be measured in both runs, got {length} (the {name} run has {run.lengths})")
+        if run.fractions() is None:
+            raise ValueError(f"{name} must have a peak measured with it (measure_throughput gives one)")
+    if (narrow.d_model, narrow.mode) != (wide.d_model, wide.mode):
+        raise ValueError("narrow and wide must be measured at the same d_model and mode")
+    phrases = {"length": str(length), "narrow_batch": str(narrow.batch), "wide_batch": str(wide.batch),
+               "d_model": str(narrow.d_model)}
+    for name, run in (("narrow", narrow), ("wide", wide)):
+        i = run.lengths.index(length)
+        lstm, transformer = (f[i] for f in run.fractions())
+        phrases.update({f"{name}_lstm": format_percent(lstm), f"{name}_transformer": format_percent(transformer)})
+        phrases[f"{name}_comparison"] = describe_comparison("the LSTM", "the Transformer layer", run.comparison(i))
+    return phrases
+
+
 def device_phrase(device):
     """'a CPU with 1 thread', 'a GPU (NVIDIA ...)': where a measurement ran, for the prose."""
     device = torch.device(device)

@@ -147,6 +147,18 @@ def format_ratio(value):
     return f"{value:.2f}" if value < 1.995 else f"{value:.1f}" if value < 9.95 else f"{value:.0f}"
 
 
+def growth_range(first, last):
+    """How many times longer `last` took than `first`, as a range a sentence can quote: '3.1 to 15' or '6.0'.
+
+    The two were timed in different rounds (different lengths), so no round-by-round ratio exists: the
+    range runs from the quartiles, last.low / first.high to last.high / first.low (compare's unpaired
+    rule), and a single number is quoted only when both ends print alike.
+    """
+    low, high = last.low / first.high, last.high / first.low
+    low, high = format_ratio(low), format_ratio(high)
+    return low if low == high else f"{low} to {high}"
+
+
 def describe_comparison(a_name, b_name, comparison, margin=1.0):
     """A sentence fragment, right whichever way the measurement came out; the slower one named first.
 

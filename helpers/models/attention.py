@@ -1,12 +1,17 @@
-"""Attention scores: Bahdanau's additive score and Luong's dot, general and concat scores.
+"""Attention scores: Bahdanau's additive score and Luong's dot, general, concat and location scores.
 
-Every score compares one query (a decoder state, shape (batch, tgt_len, hidden)) with every key
-(an encoder state, shape (batch, src_len, hidden)) and returns a (batch, tgt_len, src_len) grid:
+Every score turns queries (decoder states, shape (batch, tgt_len, hidden)) and keys (encoder
+states, shape (batch, src_len, hidden)) into a (batch, tgt_len, src_len) grid:
 
   additive (Bahdanau):  score(q, k) = v^T tanh(W_q q + W_k k)
   dot (Luong):          score(q, k) = q^T k
   general (Luong):      score(q, k) = q^T W k
   concat (Luong):       score(q, k) = v^T tanh(W [q; k])
+  location (Luong):     scores(q) = W q, one score per source position, whatever the keys hold
+
+The first four compare content (SCORES); the location score reads only the query, and W has one
+row per source position up to a longest source, max_src_len (Luong et al. 2015, eq. 8:
+a_t = softmax(W_a h_t)).
 
 A softmax over the source positions turns one row of scores into attention weights, and the
 weighted sum of the values (here the encoder states again) is the context vector. The concat
@@ -21,18 +26,29 @@ from torch import nn
 
 from helpers.core.checks import check_choice, check_int
 
-SCORES = ("additive", "dot", "general", "concat")
+SCORES = ("additive", "dot", "general", "concat")   # the scores that compare a query with each key
+KINDS = SCORES + ("location",)
 
 
 class AttentionScore(nn.Module):
-    """score(queries, keys) -> (batch, tgt_len, src_len) for one of SCORES."""
+    """score(queries, keys) -> (batch, tgt_len, src_len) for one of KINDS.
 
-    def __init__(self, kind, hidden_size, attention_size=None):
+    max_src_len: the longest source the location score can score (its W has that many rows);
+    only the location score takes it.
+    """
+
+    def __init__(self, kind, hidden_size, attention_size=None, max_src_len=None):
         super().__init__()
-        self.kind = check_choice("kind", kind, SCORES)
+        self.kind = check_choice("kind", kind, KINDS)
         self.hidden_size = check_int("hidden_size", hidden_size, 1)
         attention_size = check_int("attention_size", attention_size or hidden_size, 1)
-        if kind == "general":
+        if (kind == "location") != (max_src_len is not None):
+            raise ValueError(f"max_src_len must be given for the location score and only for it, got "
+                             f"{max_src_len!r} for {kind!r}")
+        if kind == "location":
+            self.max_src_len = check_int("max_src_len", max_src_len, 1)
+            self.W = nn.Linear(hidden_size, self.max_src_len, bias=False)
+        elif kind == "general":
             self.W = nn.Linear(hidden_size, hidden_size, bias=False)
         elif kind == "additive":
             self.W_query = nn.Linear(hidden_size, attention_size, bias=False)
@@ -50,6 +66,11 @@ class AttentionScore(nn.Module):
             return general_score(queries, keys, self.W)
         if self.kind == "additive":
             return additive_score(queries, keys, self.W_query, self.W_key, self.v)
+        if self.kind == "location":
+            if keys.shape[1] > self.max_src_len:
+                raise ValueError(f"keys must hold at most max_src_len = {self.max_src_len} source positions "
+                                 f"for the location score, got {keys.shape[1]}")
+            return location_score(queries, keys, self.W)
         return concat_score(queries, keys, self.W, self.v)
 
 
@@ -75,6 +96,15 @@ def concat_score(queries, keys, W, v):
     W_q, W_k = W.weight.split(queries.shape[-1], dim=1)
     q, k = queries @ W_q.T, keys @ W_k.T    # W's two halves, once per position
     return v(torch.tanh(q.unsqueeze(2) + k.unsqueeze(1))).squeeze(-1)
+
+
+def location_score(queries, keys, W):
+    """Luong's location: a_t = softmax(W h_t); the scores W s_i for the first src_len positions.
+
+    The keys give only the source length: where the model looks is decided by the decoder state
+    alone, not by what the source holds.
+    """
+    return W(queries)[..., :keys.shape[1]]
 
 
 def _check_states(queries, keys, hidden_size):

@@ -7,14 +7,15 @@ p_t, then scores only the 2D + 1 positions of the window [p_t - D, p_t + D]:
   local-p (predictive): p_t = S * sigmoid(v_p^T tanh(W_p h_t)), and the softmax is multiplied by a
                         Gaussian of width sigma = D / 2 centred on p_t
 
-The weighting itself is helpers/models/attention.py's local_window_weights; this module predicts p_t
-and computes one query's weights both ways (helpers/figures/local_attention.py draws them).
+The weighting itself is helpers/models/attention.py's local_window_weights; this module predicts p_t,
+counts the positions a window scores, and computes one query's weights both ways
+(helpers/figures/local_attention.py draws them).
 
 Used in: 1.7.
 """
 import torch
 
-from helpers.core.checks import check_int, check_seed
+from helpers.core.checks import check_float, check_int, check_seed
 from helpers.models.attention import local_window_weights
 
 
@@ -30,6 +31,22 @@ def predicted_position(decoder_state, W_p, v_p, src_len):
                          f"the state's hidden size {hidden}; got W_p {tuple(W_p.shape)} "
                          f"and v_p {tuple(v_p.shape)}")
     return src_len * torch.sigmoid(torch.tanh(decoder_state @ W_p.T) @ v_p)
+
+
+def positions_scored(p_t, half_width, src_len):
+    """How many of the source positions 0, 1, ..., S - 1 lie in the window [p_t - D, p_t + D].
+
+    The window is clipped by the source's ends, so the count is
+    min(S - 1, floor(p_t + D)) - max(0, ceil(p_t - D)) + 1 (0 if that is negative): 2D + 1 when p_t
+    is an integer far from both ends, 2D when it is not, fewer near an end, S when D covers the
+    source. Counted the way local_window_weights tests membership, |s - p_t| <= D in float64, so for
+    local_example's float64 weights it is exactly the number of positions that get a weight.
+    """
+    p_t = check_float("p_t", p_t)
+    half_width = check_int("half_width", half_width, 0)
+    src_len = check_int("src_len", src_len, 1)
+    distance = torch.arange(src_len, dtype=torch.float64) - p_t
+    return int((distance.abs() <= half_width).sum())
 
 
 def local_example(src_len=40, half_width=4, hidden_size=16, seed=0):

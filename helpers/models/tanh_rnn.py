@@ -57,8 +57,8 @@ class TanhRNN(nn.Module):
         return torch.stack(outputs), h
 
     def to_torch(self):
-        """A torch.nn.RNN holding a copy of these weights."""
-        rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity="tanh")
+        """A torch.nn.RNN holding a copy of these weights, in their dtype and on their device."""
+        rnn = nn.RNN(self.input_size, self.hidden_size, nonlinearity="tanh").to(self.weight_ih)
         with torch.no_grad():
             for name in ("weight_ih", "weight_hh", "bias_ih", "bias_hh"):
                 getattr(rnn, name + "_l0").copy_(getattr(self, name))

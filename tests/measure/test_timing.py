@@ -8,7 +8,8 @@ import pytest
 import torch
 
 import helpers.measure.timing as timing
-from helpers.measure.timing import Comparison, Timing, compare, describe_comparison, format_ms, lead_by_length, time_call, time_calls
+from helpers.measure.timing import (Comparison, Timing, compare, describe_comparison, format_ms, growth_range, lead_by_length,
+                                    time_call, time_calls)
 
 
 def test_time_calls_warms_up_then_interleaves_in_rotating_order():
@@ -100,3 +101,10 @@ def test_lead_by_length_groups_neighbouring_lengths_with_the_same_verdict():
 def test_time_calls_rejects_bad_input(kwargs, message):
     with pytest.raises(ValueError, match="^" + message):
         time_calls(**kwargs)
+
+
+def test_growth_is_quoted_as_the_range_the_quartiles_allow():
+    first, last = Timing((1.0, 2.0, 3.0)), Timing((10.0, 20.0, 30.0))     # quartiles 1.5-2.5 and 15-25
+    assert growth_range(first, last) == "6.0 to 17"                       # 15 / 2.5 and 25 / 1.5
+    steady = Timing((1.0, 1.0, 1.0)), Timing((6.0, 6.0, 6.0))
+    assert growth_range(*steady) == "6.0"
