@@ -381,6 +381,24 @@ def test_without_webassembly_the_engine_takes_the_plain_path(tmp_path):
     assert json.loads(ran.stdout) == [False, "js"]
 
 
+
+@needs_node
+def test_the_legend_names_where_overflow_and_underflow_begin(tmp_path):
+    """traceLabel, the engine's legend entry, against _legend (the rule the browser tests read): the latest
+    step of inf and of 0, since trouble flows backwards from there; NaN counts as overflow."""
+    curves = {"clean": [1.0, 0.5, 0.25], "underflow": [0.0, 0.0, 1e-300, 1.0], "overflow": [np.inf, np.nan, 2.0],
+              "both": [0.0, np.inf, 0.0, 3.0, np.inf, 1.0], "all zero": [0.0, 0.0]}
+    encoded = {name: [v if np.isfinite(v) else str(v) for v in y] for name, y in curves.items()}   # 'inf', 'nan'
+    (tmp_path / "run.js").write_text(
+        'global.window = {};\n'
+        'const { traceLabel } = require(process.argv[2]);\n'
+        'const curves = JSON.parse(process.argv[3]);\n'
+        'console.log(JSON.stringify(Object.entries(curves).map(([name, y]) =>\n'
+        '  traceLabel(name, y.map((v) => ({ inf: Infinity, nan: NaN })[v] ?? v)))));\n')
+    ran = subprocess.run([NODE, str(tmp_path / "run.js"), str(ENGINE_JS), json.dumps(encoded)], check=True,
+                         capture_output=True, text=True)
+    assert json.loads(ran.stdout) == [_legend(name, np.array(y)) for name, y in curves.items()]
+
 # -- the WebAssembly kernels under wasmtime --------------------------------------------------------------------
 
 class WasmKernels:

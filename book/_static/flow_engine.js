@@ -1023,7 +1023,7 @@ html[data-theme="dark"] .flow-controls { color-scheme: dark; }`;
     window.FlowEngine.ready = Promise.all(ready);
   }
 
-  if (typeof module !== "undefined") module.exports = { core, decode };   // node, for quick checks
+  if (typeof module !== "undefined") module.exports = { core, decode, traceLabel };   // node, for quick checks
   if (typeof document !== "undefined") {
     if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
     else start();
