@@ -42,9 +42,10 @@ def server():
     httpd.shutdown()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
-    """One headless Chromium for the session's browser tests; each test opens its own pages."""
+    """One headless Chromium per test module; each test opens its own pages. Module scope, not session:
+    Playwright's sync API allows one instance per thread at a time, and some modules start their own."""
     from playwright.sync_api import sync_playwright
 
     from site_browser import launch

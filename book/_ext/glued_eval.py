@@ -8,14 +8,20 @@ role takes its place and pastes the glued value, exactly as {glue:text}`name` do
 inside {eval} is an error, so the build (-W) stops at a mistyped role. A page that quotes another
 chapter's number depends on that chapter's file: when it changes (and runs again), the page is read
 again and shows the new number.
+
+myst-nb sets every pasted value in bold, which marks a measured number in the prose; a pasted
+sentence (a verdict glued whole, right whichever way the measurement came out) is marked
+`pasted-sentence` instead, and course.css sets it in the text's own weight.
 """
 import ast
 import re
 from pathlib import Path
 
+from docutils import nodes
 from myst_nb.ext.glue.roles import PasteTextRole
 
 CHAPTER = re.compile(r"\d\d_\w+")
+SENTENCE_WORDS = 8     # a pasted value of more words than this is a sentence, not a number with its unit
 
 
 def _is_glued(node):
@@ -72,6 +78,14 @@ class GluedEvalRole(PasteTextRole):
         return super().__call__("glue:text", rawtext, f"{key}:s", lineno, inliner, options or {}, content)
 
 
+def mark_sentences(app, doctree, docname=None):
+    """Class `pasted-sentence` on every pasted value longer than SENTENCE_WORDS words (after glue resolves)."""
+    for node in doctree.findall(nodes.inline):
+        if "pasted-text" in node["classes"] and len(node.astext().split()) > SENTENCE_WORDS:
+            node["classes"].append("pasted-sentence")
+
+
 def setup(app):
     app.add_role("eval", GluedEvalRole(), override=True)    # after myst-nb's own, which needs inline execution
+    app.connect("doctree-resolved", mark_sentences)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,9 +1,10 @@
 """Where a trained attention model looks: a heatmap of weights, output step by source position.
 
-Static face: a slider over example sources chosen when the book was built (it restyles each
-heatmap's z and the tick labels) and buttons that switch between the trained models (they toggle
-visibility, so the two controls stay independent). Live face: the reader types any source and
-picks a model; the heatmap and the decoded output follow.
+Both faces let the reader type any source (symbols and lengths the models were trained on) and pick
+a model; the heatmap and the decoded output follow. On the website the page itself runs the trained
+models, from their weights written into it when the book was built (helpers.explorers.attention_page:
+native controls above the figure and a classic script, working from file://, as helpers.explorers.inpage
+writes them). Live, PyTorch decodes.
 
 Used in: 1.7.
 """
@@ -11,8 +12,10 @@ import plotly.graph_objects as go
 import torch
 
 from helpers.core.checks import check_values
-from helpers.explorers import Choice, DualExplorer, LiveExplorer, Text
-from helpers.figures.plots import describe, live_figure, value_slider
+from helpers.explorers import Choice, LiveExplorer, Text
+from helpers.explorers.attention_page import COMPUTE_JS, WIRING_JS, controls_html, model_spec
+from helpers.explorers.inpage import InPageExplorer
+from helpers.figures.plots import describe, live_figure
 from helpers.models.seq2seq import EOS, FIRST_SYMBOL, encode_symbols
 
 
@@ -48,31 +51,27 @@ def _heatmap(rows, visible, name):
 
 
 def static_attention_figure(runs, examples):
-    """runs: {label: Seq2SeqRun with attention}; examples: source strings such as '3 1 4 1 5'."""
+    """runs: {label: Seq2SeqRun with attention}; examples: source strings such as '3 1 4 1 5'.
+
+    One heatmap per model (the first one shown) on the first example; the page's controls
+    (helpers.explorers.attention_page) decode any other source and switch models."""
     examples = _check_examples(runs, examples)
     labels = list(runs)
-    read = {(label, text): read_attention(runs[label], text) for label in labels for text in examples}
-    fig = go.Figure([_heatmap(read[label, examples[0]][2], i == 0, label) for i, label in enumerate(labels)])
-    steps = [dict(method="update", label=str(len(text.split())),
-                  args=[{"z": [read[label, text][2] for label in labels]},
-                        _axes_update(*read[labels[0], text][:2])]) for text in examples]
-    buttons = [dict(method="restyle", label=label, args=[{"visible": [other == label for other in labels]}])
-               for label in labels]
+    read = {label: read_attention(runs[label], examples[0]) for label in labels}
+    fig = go.Figure([_heatmap(read[label][2], i == 0, label) for i, label in enumerate(labels)])
     fig.update_layout(
         title="Attention weights: each row is one output step, each column one source symbol",
-        height=620, margin=dict(t=110, b=140), **{k.replace(".", "_"): v for k, v in
-                                                   _axes_update(*read[labels[0], examples[0]][:2]).items()},
-        sliders=[value_slider(steps, 0, "example of length ", -0.18)],
-        updatemenus=[dict(type="buttons", direction="right", buttons=buttons, active=0, x=0, xanchor="left",
-                          y=1.02, yanchor="bottom", showactive=True)])
+        height=620, margin=dict(t=60, b=110), **{k.replace(".", "_"): v for k, v in
+                                                 _axes_update(*read[labels[0]][:2]).items()})
     fig.update_xaxes(title="source symbol (position)", tickangle=-45)
     fig.update_yaxes(title="output symbol (step)", autorange="reversed")
     return describe(fig, caption=(
-        "Attention weights of the trained copy models on example sources: row i is output step i, "
-        "column j is source position j, and brighter (yellow) is more weight. The tick labels of the rows are what the "
-        "model wrote. A model that copies by looking up the right position draws a diagonal."),
-        alt=("Heatmap of attention weights, output steps by source positions, with a slider over example "
-             f"sources and buttons for the models {', '.join(labels)}."))
+        "Attention weights of the trained copy models: row i is output step i, column j is source position j, and "
+        "brighter (yellow) is more weight. The tick labels of the rows are what the model wrote. A model that copies "
+        "by looking up the right position draws a diagonal. Type a source above the figure: this page runs the "
+        "trained models itself, from their weights."),
+        alt=("Heatmap of attention weights, output steps by source positions, for a source the reader types or "
+             f"picks among examples, and the model chosen among {', '.join(labels)}."))
 
 
 def _check_examples(runs, examples):
@@ -83,6 +82,14 @@ def _check_examples(runs, examples):
     def one(text):
         if not isinstance(text, str):
             raise ValueError(f"examples must be source strings such as '3 1 4 1 5', got {text!r}")
+        for label, run in runs.items():
+            try:
+                source, _ = encode_symbols(text, run.model.vocab_size)
+            except ValueError as error:
+                raise ValueError(f"examples must be sources model {label!r} can read: {error}") from None
+            if not run.min_len <= source.shape[1] <= run.max_len:
+                raise ValueError(f"examples must have the lengths model {label!r} was trained on, {run.min_len} to "
+                                 f"{run.max_len}, got {source.shape[1]} symbols in {text!r}")
         return text
     return list(check_values("examples", examples, one))
 
@@ -127,4 +134,7 @@ def explore_attention(runs, examples):
         if run.model.attention is None:
             raise ValueError(f"model {label!r} has no attention to show")
     figure = static_attention_figure(runs, examples)
-    return DualExplorer(figure, lambda: AttentionWidget(runs, figure, examples[0]))
+    spec = {"models": [dict(model_spec(label, run), trace=k) for k, (label, run) in enumerate(runs.items())],
+            "examples": examples}
+    return InPageExplorer(figure, lambda: AttentionWidget(runs, figure, examples[0]), spec, controls_html, COMPUTE_JS,
+                          WIRING_JS, code=("helpers/explorers/attention_page.py",))

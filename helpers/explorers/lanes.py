@@ -3,24 +3,23 @@ and a Transformer layer change places.
 
 The curves are closed formulas (helpers.measure.lanes), so both faces compute them for any P:
 - on the website, a native <input type=range> and three buttons above the figure (keyboard operable,
-  working from file://) drive a small classic script that evaluates the formulas in the page and
-  restyles the figure; `lane_curves` below is the same computation in Python, and the tests run the
-  script's compute part in Node and compare;
+  working from file://) drive a small classic script (helpers.explorers.inpage) that evaluates the
+  formulas in the page and restyles the figure; `lane_curves` below is the same computation in Python,
+  and the tests run the script's compute part in Node and compare;
 - live, a LiveExplorer whose dropdown picks P and redraws the figure with PyTorch's arithmetic.
 r and t are those measured on the device that ran the chapter (helpers.measure.lanes.measure_lanes).
 
 Used in: 1.8.
 """
 import html
-import json
 import math
-import re
 
 import numpy as np
 import torch
 
 from helpers.core.checks import check_int
-from helpers.explorers import Choice, DualExplorer, LiveExplorer
+from helpers.explorers import Choice, LiveExplorer
+from helpers.explorers.inpage import InPageExplorer, status_line
 from helpers.figures.lanes import MOVING, lanes_figure
 from helpers.figures.plots import live_figure
 from helpers.measure.hardware import TRANSFORMER_LAYER_DEPENDENT
@@ -53,7 +52,7 @@ def lanes_spec(lanes, d_model=128, batch=2):
     return {"lengths": list(LENGTHS), "step_work": list(STEP_WORK), "d_model": d_model, "batch": batch,
             "rate": lanes.lane_rate, "latency": lanes.latency, "lanes_here": lanes.lanes, "span": TRANSFORMER_LAYER_DEPENDENT,
             "work": {name: list(w) for name, (w, _) in costs.items()}, "depth": {name: list(d) for name, (_, d) in costs.items()},
-            "probe": LENGTHS.index(2048), "max_log2": MAX_LOG2,
+            "probe": LENGTHS.index(2048), "max_log2": MAX_LOG2, "moving": list(MOVING),
             "presets": [["this page's device", lanes.lanes]] + [[gpu, published_lanes(gpu)[0]] for gpu in GPU_PRESETS]}
 
 
@@ -147,18 +146,6 @@ function lanesCurves(spec, lanes) {
 
 # The page's wiring: the controls above the figure move P; every change restyles the moving traces.
 WIRING_JS = r"""
-(function () {
-  var spec = __SPEC__;
-  function ready(fn) {
-    if (document.readyState === "complete") fn(); else window.addEventListener("load", fn);
-  }
-  function start(tries) {
-    var gd = document.getElementById(spec.div), box = document.getElementById(spec.box);
-    if (!gd || !box) return;
-    if (typeof Plotly === "undefined" || !gd._fullLayout) {      // plotly.js still drawing: try again shortly
-      if (tries < 100) setTimeout(function () { start(tries + 1); }, 50);
-      return;
-    }
     var slider = box.querySelector("input[type=range]"), out = box.querySelector("output");
     var status = box.querySelector(".flow-status");
     function set(lanes) {
@@ -178,20 +165,7 @@ WIRING_JS = r"""
       b.addEventListener("click", function (e) { e.preventDefault(); set(Number(b.dataset.lanes)); });
     });
     set(spec.start);
-  }
-  ready(function () { start(0); });
-})();
 """
-
-STYLE = """<style>
-.lanes-controls { display: flex; flex-wrap: wrap; align-items: center; gap: .3rem 1.2rem; margin: .6rem 0;
-  font-size: .9rem; color: var(--pst-color-text-base, inherit); }
-.lanes-controls label { white-space: nowrap; }
-.lanes-controls input[type=range] { width: 14rem; max-width: 60vw; vertical-align: middle; }
-.lanes-controls button { font-size: .8rem; padding: .1rem .5rem; }
-.lanes-controls .flow-status { flex-basis: 100%; margin: 0; font-size: .8rem; opacity: .8; }
-html[data-theme="dark"] .lanes-controls { color-scheme: dark; }
-</style>"""
 
 
 def controls_html(box_id, spec):
@@ -199,33 +173,11 @@ def controls_html(box_id, spec):
     start = spec["start"]
     buttons = " ".join(f'<button type="button" data-lanes="{p}">{html.escape(label)}: {p:,}</button>'
                        for label, p in spec["presets"])
-    return (f'{STYLE}<div class="flow-controls lanes-controls" id="{box_id}">'
+    return (f'<div class="flow-controls inpage-controls lanes-controls" id="{box_id}">'
             f'<label>lanes P (1–{2 ** spec["max_log2"]:,}, log scale) '
             f'<input type="range" min="0" max="{spec["max_log2"]}" step="0.05" value="{math.log2(start):.4f}" '
             f'aria-valuetext="P = {start:,} lanes"> <output>{start:,}</output></label>'
-            f'<span>{buttons}</span><p class="flow-status" role="status" aria-live="polite"></p></div>')
-
-
-def page_script(spec):
-    """The classic <script> that computes the curves in the page: no module, no fetch, so it runs from file://."""
-    body = WIRING_JS.replace("__SPEC__", json.dumps(spec, separators=(",", ":")))
-    return f"<script>{COMPUTE_JS}{body}</script>"
-
-
-class LanesExplorer(DualExplorer):
-    """The static face with its in-page controls; the live face as every explorer's."""
-
-    def __init__(self, static_figure, make_live, spec):
-        super().__init__(static_figure, make_live)
-        self.spec = spec
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = super()._repr_mimebundle_(include, exclude)
-        figure = bundle["text/html"]
-        div = re.search(r'<div id="(fig-[0-9a-f]+)"', figure).group(1)
-        spec = dict(self.spec, div=div, box=f"{div}-lanes", moving=list(MOVING))
-        bundle["text/html"] = controls_html(spec["box"], spec) + figure + page_script(spec)
-        return bundle
+            f'<span>{buttons}</span>{status_line()}</div>')
 
 
 class LanesWidget(LiveExplorer):
@@ -310,5 +262,5 @@ def explore_lanes(runs, lanes, d_model=128, start=None):
     curves = lane_curves(spec, start)
     figure = lanes_figure(curves, LENGTHS, STEP_WORK, _measured(run), _steps(runs, lanes), _published(), curves["title"],
                           f"{lanes.lanes:,}", lanes.device)
-    return LanesExplorer(figure, lambda: LanesWidget(spec, figure, start), spec)
+    return InPageExplorer(figure, lambda: LanesWidget(spec, figure, start), spec, controls_html, COMPUTE_JS, WIRING_JS)
 

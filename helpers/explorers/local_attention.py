@@ -1,17 +1,25 @@
-"""The local-attention explorer of chapter 1.7: the window's half-width D on the site (a slider over
-precomputed values), and any D, source length and seed live, recomputed with PyTorch.
+"""The local-attention explorer of chapter 1.7: the window's half-width D, any D from 1 to S, computed in
+the page on the site, and any D, source length and seed live, recomputed with PyTorch.
+
+On the website a native <input type=range> above the figure (keyboard operable, working from file://)
+drives a small classic script (COMPUTE_JS) that applies Luong's local-p weighting to the example's
+scores for the chosen D: the window |s - p_t| <= D, the softmax inside it, the Gaussian of sigma D/2,
+the positions scored. The scores and p_t do not depend on D; they are computed here with PyTorch and
+written into the page. tests/explorers/test_local_attention_page.py runs COMPUTE_JS in Node and compares
+it with helpers.models.attention.local_window_weights.
 
 Used in: 1.7.
 """
+import html
+
 import torch
 
-from helpers.core.checks import SEED_MAX, check_int, check_values
-from helpers.explorers import DualExplorer, LiveExplorer, Range
+from helpers.core.checks import SEED_MAX
+from helpers.explorers import LiveExplorer, Range
+from helpers.explorers.inpage import InPageExplorer, status_line
 from helpers.figures.local_attention import local_attention_figure
-from helpers.figures.plots import live_figure, value_slider
-from helpers.models.local_attention import check_example
-
-STATIC_HALF_WIDTHS = tuple(range(1, 11))   # D = 0 can miss every position when p_t falls between two
+from helpers.figures.plots import live_figure
+from helpers.models.local_attention import check_example, example_scores
 
 
 def _frame(src_len, half_width, hidden_size, seed):
@@ -23,17 +31,72 @@ def _frame(src_len, half_width, hidden_size, seed):
              "yaxis.range": list(fig.layout.yaxis.range)})
 
 
-def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0, half_widths=STATIC_HALF_WIDTHS):
-    """The website's figure: a slider over the half-width D (it updates the curves and the window)."""
+def local_spec(src_len=40, half_width=4, hidden_size=16, seed=0):
+    """What the page computes from: the example's float64 scores and p_t (JSON keeps a double exactly),
+    the largest global weight (for the y range) and the D to start at."""
     src_len, half_width, hidden_size, seed = check_example(src_len, half_width, hidden_size, seed)
-    half_widths = check_values("half_widths", half_widths, lambda D: check_int("half_widths", D, 1, src_len))
-    half_widths = sorted({*half_widths, half_width})
+    scores, p_t = example_scores(src_len, hidden_size, seed)
+    return {"scores": scores[0, 0].tolist(), "p_t": float(p_t), "src_len": src_len, "start": half_width,
+            "global_max": float(torch.softmax(scores[0, 0], -1).max())}
+
+
+# The page's computation: local_window_weights's steps for one query, in float64 (JS numbers).
+COMPUTE_JS = r"""
+function localWeights(spec, D) {
+  var s = spec.scores, p = spec.p_t, S = s.length, dist = [], inside = [], top = -Infinity, scored = 0, i;
+  for (i = 0; i < S; i++) {
+    dist.push(i - p);
+    inside.push(Math.abs(dist[i]) <= D);
+    if (inside[i]) { scored += 1; if (s[i] > top) top = s[i]; }
+  }
+  var e = [], sum = 0;
+  for (i = 0; i < S; i++) { e.push(inside[i] ? Math.exp(s[i] - top) : 0); sum += e[i]; }
+  var sigma = Math.max(D, 1) / 2, twoVar = 2 * (sigma * sigma), w = [], most = spec.global_max;
+  for (i = 0; i < S; i++) {
+    w.push(inside[i] ? (e[i] / sum) * Math.exp(-(dist[i] * dist[i]) / twoVar) : 0);
+    if (w[i] > most) most = w[i];
+  }
+  return {weights: w, scored: scored, x0: p - D, x1: p + D, range: [0, 1.2 * most],
+          name: "local-p, D = " + D + ": " + scored + " positions scored",
+          status: "D = " + D + ": local-p scores " + scored + " of " + S + " positions, the window [" +
+            (p - D).toFixed(1) + ", " + (p + D).toFixed(1) + "] around p_t = " + p.toFixed(1) +
+            "; global attention scores all " + S + "."};
+}
+"""
+
+# The page's wiring: the slider moves D; the local curve, its name, the shaded window and the y range follow.
+WIRING_JS = r"""
+    var slider = box.querySelector("input[type=range]"), out = box.querySelector("output");
+    var status = box.querySelector(".flow-status");
+    function set(D) {
+      D = Math.max(1, Math.min(Math.round(D), spec.src_len));
+      var c = localWeights(spec, D);
+      Plotly.restyle(gd, {y: [c.weights], name: [c.name]}, [1]);
+      Plotly.relayout(gd, {"shapes[0].x0": c.x0, "shapes[0].x1": c.x1, "yaxis.range": c.range});
+      out.textContent = String(D);
+      slider.setAttribute("aria-valuetext", "D = " + D + " positions");
+      status.textContent = c.status;
+      box.dataset.halfWidth = String(D);
+    }
+    slider.addEventListener("input", function () { set(Number(slider.value)); });
+    set(spec.start);
+"""
+
+
+def controls_html(box_id, spec):
+    """A range input over D = 1, ..., S, its readout and the status line."""
+    D, S = spec["start"], spec["src_len"]
+    return (f'<div class="flow-controls inpage-controls" id="{html.escape(box_id)}">'
+            f'<label>window half-width D (1–{S} positions) '
+            f'<input type="range" min="1" max="{S}" step="1" value="{D}" aria-valuetext="D = {D} positions"> '
+            f'<output>{D}</output></label>{status_line()}</div>')
+
+
+def static_local_figure(src_len=40, half_width=4, hidden_size=16, seed=0):
+    """The website's figure at the starting D; the page's script moves D (COMPUTE_JS)."""
+    src_len, half_width, hidden_size, seed = check_example(src_len, half_width, hidden_size, seed)
     fig = local_attention_figure(src_len, half_width, hidden_size, seed)
-    steps = [dict(method="update", label=str(D), args=list(_frame(src_len, D, hidden_size, seed)))
-             for D in half_widths]
-    fig.update_layout(height=500, margin=dict(b=150),
-                      sliders=[value_slider(
-                          steps, half_widths.index(half_width), "half-width D (positions) = ", -0.35)])
+    fig.update_layout(height=460)
     return fig
 
 
@@ -75,5 +138,6 @@ class LocalAttentionWidget(LiveExplorer):
 def explore_local_attention(src_len=40, half_width=4, hidden_size=16, seed=0):
     """Global against local-p attention for one query, with the window's half-width D to explore."""
     src_len, half_width, hidden_size, seed = check_example(src_len, half_width, hidden_size, seed)
-    return DualExplorer(static_local_figure(src_len, half_width, hidden_size, seed),
-                        lambda: LocalAttentionWidget(src_len, half_width, hidden_size, seed))
+    return InPageExplorer(static_local_figure(src_len, half_width, hidden_size, seed),
+                          lambda: LocalAttentionWidget(src_len, half_width, hidden_size, seed),
+                          local_spec(src_len, half_width, hidden_size, seed), controls_html, COMPUTE_JS, WIRING_JS)

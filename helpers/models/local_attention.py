@@ -56,15 +56,21 @@ def local_example(src_len=40, half_width=4, hidden_size=16, seed=0):
     Returns (global_weights, local_weights, p_t) as numpy arrays / a float.
     """
     src_len, half_width, hidden_size, seed = check_example(src_len, half_width, hidden_size, seed, min_half_width=0)
+    scores, p_t = example_scores(src_len, hidden_size, seed)
+    local = local_window_weights(scores, p_t.reshape(1, 1), half_width)
+    return torch.softmax(scores, -1)[0, 0].numpy(), local[0, 0].numpy(), float(p_t)
+
+
+def example_scores(src_len=40, hidden_size=16, seed=0):
+    """local_example's dot scores (1, 1, src_len) and predicted position p_t, in float64: what does not depend on D."""
+    src_len, _, hidden_size, seed = check_example(src_len, 1, hidden_size, seed)
     g = torch.Generator().manual_seed(seed)
     keys = torch.randn(1, src_len, hidden_size, generator=g, dtype=torch.float64)
     query = torch.randn(1, 1, hidden_size, generator=g, dtype=torch.float64)
     W_p = torch.randn(hidden_size, hidden_size, generator=g, dtype=torch.float64) / hidden_size ** 0.5
     v_p = torch.randn(hidden_size, generator=g, dtype=torch.float64)
     scores = query @ keys.transpose(1, 2) / hidden_size ** 0.5          # (1, 1, src_len)
-    p_t = predicted_position(query[0, 0], W_p, v_p, src_len)
-    local = local_window_weights(scores, p_t.reshape(1, 1), half_width)
-    return torch.softmax(scores, -1)[0, 0].numpy(), local[0, 0].numpy(), float(p_t)
+    return scores, predicted_position(query[0, 0], W_p, v_p, src_len)
 
 
 def check_example(src_len, half_width, hidden_size, seed, min_half_width=1):

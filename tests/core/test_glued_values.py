@@ -11,7 +11,7 @@ from helpers.core.glued_values import NOT_YET, GluedValues, not_run_yet
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "book" / "_ext"))
-from glued_eval import glued_name  # noqa: E402
+from glued_eval import glued_name, mark_sentences  # noqa: E402
 
 EVAL_ROLE = re.compile(r"\{eval\}`([^`]+)`")
 
@@ -97,3 +97,15 @@ def test_the_site_build_saves_nothing(reader_folder, monkeypatch):
     values.save_as("04_lstm_gru")
     values["x"] = "1"
     assert not (reader_folder / ".course_values").exists()
+
+
+def test_a_pasted_sentence_is_marked_and_a_pasted_number_is_not():
+    from docutils import nodes
+    number = nodes.inline("2.4 ms", "2.4 ms", classes=["pasted-text"])
+    sentence_text = "the LSTM was the faster layer at length 2048, 3.1 times faster than the Transformer layer"
+    sentence = nodes.inline(sentence_text, sentence_text, classes=["pasted-text"])
+    other = nodes.inline(sentence_text, sentence_text, classes=["not-pasted"])
+    doctree = nodes.paragraph("", "", number, sentence, other)
+    mark_sentences(None, doctree)
+    assert number["classes"] == ["pasted-text"]
+    assert sentence["classes"] == ["pasted-text", "pasted-sentence"] and other["classes"] == ["not-pasted"]

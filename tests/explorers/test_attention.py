@@ -1,6 +1,7 @@
-"""The attention-heatmap explorer (helpers/explorers/attention.py): rows that are distributions, a
-slider and buttons over examples and models, a live face that agrees with the static one, and bad
-input (the cliff explorer's too)."""
+"""The attention-heatmap explorer (helpers/explorers/attention.py): rows that are distributions, one
+heatmap per model on the first example (the page's own decoder and controls are tested in
+test_attention_page.py), a live face that agrees with the static one, and bad input (the cliff
+explorer's too)."""
 import pytest
 
 from helpers.experiments.seq2seq_training import train_seq2seq
@@ -26,12 +27,12 @@ def test_heatmap_rows_are_distributions_and_end_at_eos(attention_runs):
                           "sum of a heatmap row")
 
 
-def test_attention_explorer_slider_and_buttons(attention_runs):
+def test_attention_explorer_figure_and_live_face(attention_runs):
     explorer = explore_attention(attention_runs, ["1 2", "1 2 3 4"])
     fig = explorer.static_figure
-    assert [s.label for s in fig.layout.sliders[0].steps] == ["2", "4"]
-    assert [b.label for b in fig.layout.updatemenus[0].buttons] == ["dot", "additive"]
-    assert len(fig.layout.sliders[0].steps[1].args[0]["z"][0][0]) == 4
+    assert [t.name for t in fig.data] == ["dot", "additive"] and [t.visible for t in fig.data] == [True, False]
+    assert fig.layout.sliders == () and fig.layout.updatemenus == ()     # the page's native controls replace them
+    assert [len(t.z[0]) for t in fig.data] == [2, 2] and explorer.spec["examples"] == ["1 2", "1 2 3 4"]
     widget = explorer._make_live()
     widget.controls["source"].value = "5 5 5 5 5 5"
     assert len(widget.figure.data[0].z[0]) == 6
@@ -51,7 +52,7 @@ def test_bad_input(runs, attention_runs):
 
 def test_attention_faces_agree_on_the_first_example(attention_runs):
     explorer = explore_attention(attention_runs, ["3 1 4", "1 5 9 2"])
-    static_z = explorer.static_figure.layout.sliders[0].steps[0].args[0]["z"][0]     # the first model
+    static_z = explorer.static_figure.data[0].z     # the first model
     live = explorer._make_live()
     assert [list(row) for row in live.figure.data[0].z] == [list(row) for row in static_z]
     assert live.output.value.startswith("output: ") and live.figure.layout.updatemenus == ()

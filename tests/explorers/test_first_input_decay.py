@@ -1,8 +1,9 @@
-"""Drill 1's explorer: the slider moves the orthogonal curves only, and they are the drill's measure."""
+"""Drill 1's explorer: the static face draws the drill's measure with the reference, the live face with the reader's
+function; the page's computation for any radius and length is tests/explorers/test_first_input_decay_page.py's."""
 import pytest
 
 from helpers.exercises.drills import first_input_influence, two_layer_rnn
-from helpers.explorers.first_input_decay import STATIC_RADII, DecayWidget, decay_networks, explore_first_input_decay, static_decay_figure
+from helpers.explorers.first_input_decay import DecayWidget, decay_networks, explore_first_input_decay, static_decay_figure
 from helpers.figures.plots import round_sig
 
 
@@ -16,34 +17,22 @@ def figure():
     return static_decay_figure(seq_len=30)
 
 
-def test_slider_has_one_step_per_radius_and_starts_at_one(figure):
-    slider, = figure.layout.sliders
-    assert [s.label for s in slider.steps] == [f"{r:.1f}" for r in STATIC_RADII]
-    assert STATIC_RADII[slider.active] == 1.0
+def test_the_static_figure_draws_the_reference_at_radius_one(figure):
+    assert not figure.layout.sliders        # the page's own controls move it (test_first_input_decay_page.py)
+    default, scaled, x = decay_networks(1.0, seq_len=30)
+    for got, want in zip(figure.data[:2], first_input_influence(two_layer_rnn, scaled, x)):   # bit for bit
+        assert list(got.y) == drawn(want)
+    for got, want in zip(figure.data[2:], first_input_influence(two_layer_rnn, default, x)):
+        assert list(got.y) == drawn(want)
+    assert figure.data[2].name == "PyTorch default, layer 1" and "ρ = 1.00" in figure.layout.title.text
 
 
-def test_each_step_restyles_the_two_orthogonal_curves_with_the_drill_measure(figure):
-    steps = figure.layout.sliders[0].steps
-    for radius, step in zip(STATIC_RADII, steps):
-        traces, _, indices = step.args
-        assert list(indices) == [0, 1]
-        _, scaled, x = decay_networks(radius, seq_len=30)
-        expected = first_input_influence(two_layer_rnn, scaled, x)
-        for got, want in zip(traces["y"], expected):     # the figure's own computation: bit for bit
-            assert list(got) == drawn(want)
-    assert len({str(s.args[0]["y"]) for s in steps}) == len(STATIC_RADII), "every radius draws other curves"
-
-
-def test_a_larger_radius_keeps_more_of_the_first_input(figure):
-    last = [step.args[0]["y"][0][-1] for step in figure.layout.sliders[0].steps]   # layer 1, last step
+def test_a_larger_radius_keeps_more_of_the_first_input():
+    last = []
+    for radius in (0.5, 0.7, 0.9, 1.1, 1.3, 1.5):
+        _, scaled, x = decay_networks(radius, seq_len=40)
+        last.append(first_input_influence(two_layer_rnn, scaled, x)[0][-1])    # layer 1, last step
     assert all(a < b for a, b in zip(last, last[1:]))
-
-
-def test_the_default_reference_curves_are_not_touched_by_the_slider(figure):
-    default_layer1 = figure.data[2].y
-    default, _, x = decay_networks(1.0, seq_len=30)
-    assert list(default_layer1) == drawn(first_input_influence(two_layer_rnn, default, x)[0])
-    assert figure.data[2].name == "PyTorch default, layer 1"
 
 
 def test_live_widget_recomputes_for_radius_and_length():
@@ -55,14 +44,17 @@ def test_live_widget_recomputes_for_radius_and_length():
     assert len(widget.figure.data[0].y) == 50 and tuple(widget.figure.layout.xaxis.range) == (1, 50)
 
 
-def test_the_explorer_uses_the_readers_function():
+def test_the_live_face_uses_the_readers_function_and_the_page_the_reference():
     calls = []
 
     def counting(x, params):
         calls.append(1)
         return two_layer_rnn(x, params)
-    explore_first_input_decay(counting, seq_len=10)
-    assert len(calls) == 4 * len(STATIC_RADII)
+    explorer = explore_first_input_decay(counting, seq_len=10)
+    assert calls == []
+    pytest.importorskip("ipywidgets")
+    explorer._make_live()
+    assert len(calls) == 4                  # two networks, each on x and on x with x_1 negated
 
 
 def test_bad_arguments_are_clear_errors():
@@ -74,11 +66,7 @@ def test_bad_arguments_are_clear_errors():
 
 @pytest.mark.parametrize("radius", [0.7, 1.2])
 def test_decay_faces_agree(radius):
-    from helpers.explorers.first_input_decay import DecayWidget
-    static = explore_first_input_decay().static_figure
-    step = [float(s.label) for s in static.layout.sliders[0].steps].index(radius)
-    orthogonal = static.layout.sliders[0].steps[step].args[0]["y"]     # traces 0 and 1
+    static = static_decay_figure(radius=radius)
     live = DecayWidget(radius=radius)
-    assert [list(t.y) for t in live.figure.data[:2]] == [list(y) for y in orthogonal]
-    assert [list(t.y) for t in live.figure.data[2:]] == [list(t.y) for t in static.data[2:]]   # the reference
+    assert [list(t.y) for t in live.figure.data] == [list(t.y) for t in static.data]
     assert f"ρ = {radius:.2f}, length 40, on cpu" in live.figure.layout.title.text

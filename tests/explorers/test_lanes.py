@@ -19,10 +19,8 @@ from helpers.explorers.lanes import COMPUTE_JS, LanesWidget, explore_lanes, lane
 from helpers.figures.lanes import MOVING
 from helpers.measure.lanes import measure_lanes
 from helpers.measure.throughput import measure_widths
+from tests.explorers.inpage import open_page
 from tests.messages import names
-
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-
 
 @pytest.fixture(scope="module")
 def measured():
@@ -94,11 +92,12 @@ def test_the_static_figure_starts_at_the_measuring_devices_lanes(explorer, measu
 
 def test_the_page_gets_native_controls_above_the_figure_and_a_classic_script(page):
     _, html = page
-    controls, figure = html.index('class="flow-controls lanes-controls"'), html.index('<figure class="course-figure">')
+    controls = html.index('class="flow-controls inpage-controls lanes-controls"')
+    figure = html.index('<figure class="course-figure">')
     assert controls < figure < html.index("<script>lanesFmtInt") if "<script>lanesFmtInt" in html else controls < figure
     assert html.count('type="range"') == 1 and html.count("data-lanes=") == 3
     div = re.search(r'<div id="(fig-[0-9a-f]+)"', html).group(1)
-    assert f'"div":"{div}"' in html and f'id="{div}-lanes"' in html
+    assert f'"div":"{div}"' in html and f'id="{div}-controls"' in html
     script = html[html.rindex("<script>"):]
     assert 'type="module"' not in script and "fetch(" not in script and "import(" not in script
     assert 'role="status" aria-live="polite"' in html and "aria-valuetext" in html
@@ -122,23 +121,9 @@ def test_the_live_face_redraws_for_another_p(explorer):
     assert "the modelled times at P = 4,096 lanes with PyTorch" in widget.status.widget.value
 
 
-def _browser_or_skip():
-    playwright = pytest.importorskip("playwright.sync_api")
-    if not Path(CHROMIUM).exists():
-        pytest.skip("no Chromium")
-    return playwright
-
-
 def test_keys_and_buttons_move_the_figure_from_file_url(page, explorer):
-    playwright = _browser_or_skip()
     path, _ = page
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu"])
-        tab = browser.new_page()
-        errors = []
-        tab.on("pageerror", lambda e: errors.append(str(e)))
-        tab.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-        tab.goto(path.as_uri())
+    with open_page(path) as tab:
         tab.wait_for_function("() => document.querySelector('.lanes-controls').dataset.lanes")
         plotted = "() => JSON.stringify(document.querySelector('.js-plotly-plot').data.map(t => t.y))"
         before = tab.evaluate(plotted)
@@ -154,8 +139,7 @@ def test_keys_and_buttons_move_the_figure_from_file_url(page, explorer):
         assert tab.locator(".lanes-controls output").text_content() == "5,120"
         title = tab.evaluate("() => document.querySelector('.js-plotly-plot').layout.title.text")
         assert title == lane_curves(explorer.spec, 5120)["title"]
-        assert errors == []
-        browser.close()
+        assert tab.errors == []
 
 
 @pytest.mark.parametrize("call, parameter", [

@@ -7,18 +7,15 @@ from helpers.explorers.local_attention import LocalAttentionWidget, explore_loca
 WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
-def test_local_explorer_slider_moves_the_window_and_the_weights():
-    fig = explore_local_attention(src_len=30, half_width=3).static_figure
-    steps = fig.layout.sliders[0].steps
-    assert [s.label for s in steps] == [str(D) for D in range(1, 11)] and fig.layout.sliders[0].active == 2
-    assert list(fig.data[1].y) == steps[2].args[0]["y"][1]                 # the shown curve is D = 3's
-    assert steps[0].args[0]["y"][0] == steps[-1].args[0]["y"][0]          # global weights do not depend on D
-    assert steps[0].args[0]["y"][1] != steps[-1].args[0]["y"][1]
+def test_local_explorer_starts_at_its_half_width_and_the_page_moves_it():
+    explorer = explore_local_attention(src_len=30, half_width=3)
+    fig, spec = explorer.static_figure, explorer.spec
+    assert "D = 3" in fig.data[1].name and spec["start"] == 3 and len(spec["scores"]) == 30
     # the shaded window is [p - D, p + D]: p + D and p - D each round once and their difference once more, so the
     # width is 2D within 3 u (|p| + D) <= 3 u (|x0| + |x1|), u = 2^-53
-    shapes = [s.args[1]["shapes"][0] for s in steps]
-    for D, shape in zip(range(1, 11), shapes):
-        assert abs((shape["x1"] - shape["x0"]) - 2 * D) <= 3 * 2.0 ** -53 * (abs(shape["x0"]) + abs(shape["x1"])), (D, shape)
+    shape = fig.layout.shapes[0]
+    assert abs((shape.x1 - shape.x0) - 6) <= 3 * 2.0 ** -53 * (abs(shape.x0) + abs(shape.x1))
+    # the page's computation for every D is tests/explorers/test_local_attention_page.py's
 
 
 def test_local_widget_recomputes():
@@ -33,16 +30,16 @@ def test_local_widget_recomputes():
 @pytest.mark.parametrize("half_width", [2, 8])
 def test_local_attention_faces_agree(half_width):
     from helpers.explorers.local_attention import LocalAttentionWidget, static_local_figure
-    static = static_local_figure(src_len=40, half_width=4, seed=0, half_widths=(2, 4, 8))
-    step = [int(s.label) for s in static.layout.sliders[0].steps].index(half_width)
-    traces, layout = static.layout.sliders[0].steps[step].args
+    static = static_local_figure(src_len=40, half_width=half_width, seed=0)
     live = LocalAttentionWidget(src_len=40, half_width=half_width, seed=0)
-    assert [list(t.y) for t in live.figure.data] == [list(y) for y in traces["y"]]
-    assert [s.to_plotly_json() for s in live.figure.layout.shapes] == layout["shapes"]
+    assert [list(t.y) for t in live.figure.data] == [list(t.y) for t in static.data]
+    assert [s.to_plotly_json() for s in live.figure.layout.shapes] == [s.to_plotly_json() for s in static.layout.shapes]
 
 
 @pytest.mark.parametrize("call, message", [
     (lambda: explore_local_attention(src_len=20, half_width=0), "half_width"),
+    (lambda: explore_local_attention(src_len=20, half_width=21), "half_width"),
+    (lambda: explore_local_attention(src_len=1), "src_len"),
 ])
 def test_bad_input_raises_a_clear_value_error(call, message):
     with pytest.raises(ValueError, match=message):
