@@ -65,7 +65,7 @@ GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 test: FRESH := --fresh
 test: npm book chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
+	$(BIN)/python -m pytest -q --durations=12 -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m "not site and not launch and not live and not colab and not build" tests
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m live tests   # every chapter live, its checks on the generic path
 

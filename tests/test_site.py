@@ -3,6 +3,7 @@
 The browser is Debian's Chromium driven by Playwright for Python; nothing is downloaded. A request
 that fails counts as an error: the site serves its own MathJax, plotly.js and fonts.
 """
+import json
 import re
 from pathlib import Path
 
@@ -194,23 +195,49 @@ def test_figures_follow_the_colour_mode(browser, server, mode):
     page.close()
 
 
-def test_attention_heatmap_buttons_switch_the_model_and_the_slider_still_works(browser, server):
+HEATMAP = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => (gd.data || [])
+  .filter(t => t.type === 'heatmap' && t.visible !== false).map(t => t.name + ':' + JSON.stringify(t.z)))"""
+
+
+def test_the_attention_page_decodes_a_typed_source_and_switches_the_model(browser, server):
     page, problems = open_page(browser, f"{server}/book/07_attention.html")
-    heatmap = """() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(gd => (gd.data || [])
-      .filter(t => t.type === 'heatmap' && t.visible !== false).map(t => t.name + ':' + JSON.stringify(t.z)))"""
-    before = page.evaluate(heatmap)
+    box = page.locator(".attention-controls")
+    before = page.evaluate(HEATMAP)
     assert len(before) == 1 and before[0].startswith("dot:")
-    page.get_by_role("button", name="additive", exact=True).first.click()
+    box.get_by_label("model").select_option("additive")
     page.wait_for_timeout(500)
-    after_button = page.evaluate(heatmap)
-    assert len(after_button) == 1 and after_button[0].startswith("additive:")
-    figure = page.locator("figure.course-figure", has=page.locator("g.heatmaplayer")).first
-    rail = figure.locator("xpath=preceding-sibling::div[contains(@class, 'course-controls')][1]").locator("input[type=range]")
-    rail.scroll_into_view_if_needed()
-    box = rail.bounding_box()
-    page.mouse.click(box["x"] + 0.98 * box["width"], box["y"] + box["height"] / 2)
+    after_model = page.evaluate(HEATMAP)
+    assert len(after_model) == 1 and after_model[0].startswith("additive:")
+    source = box.locator("input[type=text]")
+    source.fill("4 4 2")
+    source.press("Enter")
+    page.wait_for_timeout(500)
+    typed = page.evaluate(HEATMAP)
+    assert typed[0].startswith("additive:") and typed != after_model
+    assert len(json.loads(typed[0].split(":", 1)[1])[0]) == 3        # three source positions, one column each
+    assert box.locator("output").inner_text().split()[-1] == "EOS"
+    assert problems == []
+    page.close()
+
+
+# The "Try this" boxes whose experiment is an explorer setting: a button sets it (course.js wires them).
+TRY_BUTTONS = {"06_encoder_decoder": ("context 128", "128"), "07_attention": ("show the alternating source", None)}
+
+
+@pytest.mark.parametrize("chapter", sorted(c for c in TRY_BUTTONS if c in CHAPTERS))
+def test_a_try_this_button_sets_the_explorer_above_it(browser, server, chapter):
+    page, problems = open_page(browser, f"{server}/book/{chapter}.html")
+    name, value = TRY_BUTTONS[chapter]
+    button = page.get_by_role("button", name=name, exact=True)
+    assert button.is_visible(), "course.js did not wire the Try-this button"
+    before = page.evaluate(PLOTTED)
+    button.click()
     page.wait_for_timeout(800)
-    after_slider = page.evaluate(heatmap)
-    assert len(after_slider) == 1 and after_slider[0].startswith("additive:") and after_slider != after_button
+    assert page.evaluate(PLOTTED) != before, "the button did not change the figure"
+    if value is not None:      # the control shows the value the button set
+        box = page.locator(".course-controls", has=page.locator("input[data-labels]")).first
+        assert box.locator(".course-value").inner_text().split()[0] == value
+    else:
+        assert page.locator(".attention-controls input[type=text]").input_value().startswith("5 0 5 0")
     assert problems == []
     page.close()

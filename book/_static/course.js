@@ -117,6 +117,8 @@
       input.setAttribute("aria-valuetext", text);
     };
     show(Number(input.value));
+    // the steps' labels, for a "Try this" button that names a value (tryControl below)
+    input.dataset.labels = JSON.stringify(steps.map((step, i) => plain(step.label != null ? step.label : step.value != null ? step.value : i)));
     input.addEventListener("input", () => {
       const i = Number(input.value), step = steps[i] || {};
       show(i);
@@ -511,6 +513,7 @@
     st.base.updatemenus = gd.layout.updatemenus;
     info.set(gd, st);
     st.native = !own && buildControls(gd);
+    if (st.native) wireTryButtons();                // a button may set one of the controls just built
     watch(gd);
     toolbar(gd);
     if (!st.native) return fit(gd);
@@ -523,8 +526,50 @@
       .then(() => { st.fitting = false; fit(gd); });
   }
 
+  // ---------------------------------------------------------------------------------------------
+  // "Try this" boxes: a button that sets the explorer above the box to the box's setting. The chapter
+  // writes it hidden (data-try-control: the start of the control's label; data-try-value: the value
+  // as the control shows it, or the text of one of the explorer's own buttons); it is shown here,
+  // once it can work, so JupyterLab, where the explorer is a widget, never shows it.
+  function controlsBefore(node) {
+    const boxes = [...document.querySelectorAll(".course-controls, .inpage-controls")];
+    return boxes.filter((box) => box.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING).pop();
+  }
+
+  function tryControl(box, name, value) {
+    const own = [...box.querySelectorAll("button")].find((b) => b.textContent.trim() === value);
+    if (own) return () => own.click();
+    for (const input of box.querySelectorAll("input[type=range][data-labels]")) {
+      const label = input.closest("label");
+      if (!label || !label.textContent.trim().toLowerCase().startsWith(name.toLowerCase())) continue;
+      const index = JSON.parse(input.dataset.labels).indexOf(value);
+      if (index < 0) continue;
+      return () => {
+        input.value = String(index);
+        input.dispatchEvent(new Event("input", { bubbles: true }));
+        input.focus({ preventScroll: true });
+      };
+    }
+    return null;
+  }
+
+  function wireTryButtons() {
+    for (const button of document.querySelectorAll("button[data-try-value]:not([data-try-wired])")) {
+      const box = controlsBefore(button);
+      const apply = box && tryControl(box, button.dataset.tryControl || "", button.dataset.tryValue);
+      if (!apply) continue;
+      button.dataset.tryWired = "1";
+      button.hidden = false;
+      button.addEventListener("click", () => {
+        apply();
+        box.scrollIntoView({ block: "start", behavior: "smooth" });
+      });
+    }
+  }
+
   function start() {
     wrapListings();
+    wireTryButtons();            // the in-page explorers' controls are in the HTML already
     scrollableMath();
     let resized;
     window.addEventListener("resize", () => { clearTimeout(resized); resized = setTimeout(scrollableMath, 200); });

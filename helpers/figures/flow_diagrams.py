@@ -16,6 +16,11 @@ from helpers.figures.plots import PALETTE, describe
 
 LINE = "#8c8c8c"           # arrows and outlines: visible in the light and the dark theme
 HALF_W, HALF_H = 0.3, 0.2  # half the size of a state box, in data units
+# the attention diagram's row names, in a column SIDE_WIDTH data units wide at the right of the drawing
+SIDE_LABELS = (("keys", "keys, values:<br>encoder states"), ("scores", "scores:<br>how well<br>each fits"),
+               ("weights", "weights:<br>softmax, > 0,<br>sum to 1"),
+               ("context", "context:<br>weighted sum<br>of the values"))
+SIDE_WIDTH = 2.0
 
 
 class _Drawing(Drawing):
@@ -69,16 +74,18 @@ def bottleneck_diagram(src_len=4, tgt_len=4):
                 width=3 if i == 1 else 1.6)
         if i > 1:   # greedy decoding feeds the previous output back in
             d.arrow(x - 1 + HALF_W, 2 - HALF_H, x - HALF_W, HALF_H, dash="dot", width=1.2)
-    d.label((dec_x[0] + dec_x[-1]) / 2, -0.55, "input y<sub>i−1</sub>: the true symbol in training (teacher forcing),",
-            size=12)
-    d.label((dec_x[0] + dec_x[-1]) / 2, -0.8, "its own last output at test time (dotted: greedy decoding)", size=12)
-    d.label((1 + src_len) / 2, 1.65, "encoder: reads the source, one symbol per step", size=13)
-    d.label((1 + src_len) / 2, 1.4, f"h<sub>1</sub> … h<sub>{src_len - 1}</sub> are computed, then thrown away",
-            size=12)
-    d.label(c_x, 0.45, "all of the source,<br>in d numbers", size=12)
-    d.label((dec_x[0] + dec_x[-1]) / 2, 2.55, "decoder: writes the target, starting from c", size=13)
+    # Labels wrapped to lines no wider than the boxes they sit over, at a phone's width too: text keeps
+    # its size in pixels while the drawing scales with the page.
+    dec_mid, enc_mid = (dec_x[0] + dec_x[-1]) / 2, (1 + src_len) / 2
+    d.label(dec_mid, -0.3, "input y<sub>i−1</sub>: the true symbol<br>in training (teacher forcing),<br>"
+            "its own last output at test<br>time (dotted: greedy decoding)", size=11, yanchor="top")
+    d.label(enc_mid, 2.45, "encoder: reads the source,<br>one symbol per step", size=12)
+    d.label(enc_mid, 1.6, f"h<sub>1</sub> … h<sub>{src_len - 1}</sub> are computed,<br>then thrown away", size=11)
+    d.label(c_x, 0.45, "all of the source,<br>in d numbers", size=11)
+    d.label(dec_mid, 2.6, "decoder: writes the target,<br>starting from c", size=12)
     fig = d.finish("The encoder-decoder: the whole source through one vector",
-                   (0.35, dec_x[-1] + 0.6), (-1.0, 2.8), height=380)
+                   (0.35, dec_x[-1] + 0.6), (-1.75, 2.95), height=360)
+    fig.update_yaxes(constrain="domain", constraintoward="top")   # on a phone the spare room goes below, not above
     return describe(fig, caption=(
         "The encoder reads the source into a chain of states, and only the last one, the context c, "
         "reaches the decoder: however long the source, everything the decoder learns about it has "
@@ -117,7 +124,7 @@ def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fa
     rows = {"keys": 0.0, "scores": 1.3, "weights": 2.5, "context": 4.1}
     q_x, q_y = xs[0] - 1.9, 0.65
     d.box(q_x, q_y, PALETTE[2], "s<sub>i−1</sub>", opacity=0.35)        # the query, below the scores it feeds
-    d.label(q_x, q_y - 0.45, "query: previous<br>decoder state", size=12)
+    d.label(q_x, q_y - HALF_H - 0.05, "query:<br>previous<br>decoder state", size=11, yanchor="top")
     for j, (x, key, score, weight) in enumerate(zip(xs, keys, scores, weights), start=1):
         d.box(x, rows["keys"], PALETTE[0], f"h<sub>{j}</sub>")
         d.label(x, rows["keys"] - 0.38, key, size=12)
@@ -128,18 +135,19 @@ def attention_flow_diagram(scores=(2.1, 0.2, 0.1), keys=("river", "flowing", "fa
         base = rows["weights"] - 0.45
         d.fig.add_shape(type="rect", x0=x - 0.25, x1=x + 0.25, y0=base, y1=base + height, fillcolor=PALETTE[5],
                         opacity=0.7, line=dict(color=PALETTE[5], width=1))
-        d.label(x + 0.3, base + height, f"α<sub>i{j}</sub> = {weight:.2f}", size=12, xanchor="left", yanchor="bottom")
+        d.label(x + 0.3, base + height, f"α<sub>i{j}</sub> = {weight:.2f}", size=11, xanchor="left", yanchor="bottom")
         d.arrow(x, rows["scores"] + HALF_H, x, base - 0.02, width=1.2)
         d.arrow(x, base + height + 0.02, mid, rows["context"] - 0.3, color=PALETTE[5], width=1 + 3 * weight)
     d.box(mid, rows["context"], PALETTE[1], "c<sub>i</sub> = Σ<sub>j</sub> α<sub>ij</sub> h<sub>j</sub>",
           opacity=0.45, half_w=0.9, half_h=0.3, size=15)
-    side = xs[-1] + 1.45
-    for name, text in (("keys", "keys (and values):<br>encoder states"), ("scores", "scores:<br>how well each fits"),
-                       ("weights", "weights: softmax,<br>positive, sum to 1"),
-                       ("context", "context: weighted<br>sum of the values")):
-        d.label(side, rows[name], text, size=12, xanchor="left")
+    # The names of the rows, in a column of the drawing itself (not in a margin), wrapped to lines of at
+    # most 14 characters: text keeps its size in pixels, so it must fit the column at a phone's width.
+    side = xs[-1] + 1.7
+    for name, text in SIDE_LABELS:
+        d.label(side, rows[name] + (0.2 if name == "weights" else 0), text, size=11, xanchor="left", align="left")
     fig = d.finish("One attention step: query, keys, scores, weights, context",
-                   (q_x - 0.8, side + 2.0), (-0.75, 4.6), height=520)
+                   (q_x - 1.0, side + SIDE_WIDTH), (-0.8, 4.5), height=350)
+    fig.update_yaxes(constrain="domain", constraintoward="top")   # on a phone the spare room goes below, not above
     strongest = keys[int(np.argmax(weights))]
     return describe(fig, caption=(
         "One output step reads the source, as Bahdanau et al. arrange it: the previous decoder state sᵢ₋₁ "

@@ -26,30 +26,33 @@ def short_label(sentence, width=22):
 def similarity_heatmaps(similarities):
     """One heatmap per representation of the cosine similarities in a WordSimilarities result.
 
-    Rows are labelled with the sentences, columns with their numbers; hover shows both sentences.
+    Rows and columns are labelled with the sentence numbers only, so that three panels fit side by side
+    on a phone; the caption lists the sentences by number, and hover shows both sentences of a cell.
     """
     n = len(similarities.sentences)
-    rows = [f"{i + 1}: {short_label(s, 22)}" for i, s in enumerate(similarities.sentences)]
-    cols = [f"{i + 1}" for i in range(n)]
+    numbers = [f"{i + 1}" for i in range(n)]
     pairs = [[[a, b] for b in similarities.sentences] for a in similarities.sentences]
     lowest = min(0.0, float(np.min([getattr(similarities, kind) for kind, _ in SIMILARITY_PANELS])))
     fig = make_subplots(rows=1, cols=len(SIMILARITY_PANELS), subplot_titles=[t for _, t in SIMILARITY_PANELS],
-                        horizontal_spacing=0.05, shared_yaxes=True)
+                        horizontal_spacing=0.06, shared_yaxes=True)
     for k, (kind, title) in enumerate(SIMILARITY_PANELS, start=1):
         z = np.round(getattr(similarities, kind), 3)
-        fig.add_heatmap(z=z, x=cols, y=rows, zmin=lowest, zmax=1, colorscale="Viridis", customdata=pairs,
+        fig.add_heatmap(z=z, x=numbers, y=numbers, zmin=lowest, zmax=1, colorscale="Viridis", customdata=pairs,
                         texttemplate="%{z:.2f}", showscale=k == len(SIMILARITY_PANELS), row=1, col=k,
-                        colorbar=dict(title="cosine", thickness=14, x=1.02, xanchor="left"),
+                        colorbar=dict(title="cosine", thickness=12, x=1.02, xanchor="left"),
                         hovertemplate=f"{title}<br>%{{customdata[0]}}<br>vs %{{customdata[1]}}"
                                       "<br>cosine %{z:.3f}<extra></extra>")
     fig.update_yaxes(autorange="reversed")
+    fig.update_yaxes(title="sentence", row=1, col=1)
     fig.update_xaxes(title="sentence", tickangle=0)
     fig.update_annotations(font_size=13)
     fig.update_layout(title=f"Cosine similarity of “{similarities.word}” between sentences", height=400,
-                      hovermode="closest", margin=dict(l=170, r=80, t=100, b=60))
+                      hovermode="closest", margin=dict(l=60, r=70, t=100, b=60))
+    listed = ", ".join(f"{i + 1} “{s}”" for i, s in enumerate(similarities.sentences))
     return describe(fig, caption=(f"Cosine similarity of the vector each representation gives “{similarities.word}” "
-                                  "in every pair of sentences. Look at the off-diagonal cells: a lookup table gives "
-                                  "1.00 everywhere, the recurrent networks give each context its own vector."),
+                                  f"in every pair of the sentences {listed}. Look at the off-diagonal cells: a "
+                                  "lookup table gives 1.00 everywhere, the recurrent networks give each context "
+                                  "its own vector."),
                     alt=(f"Heatmaps, one per representation, of the cosine similarity of “{similarities.word}” "
                          f"between {n} sentences."))
 

@@ -111,6 +111,11 @@ def _hover(m):
             f"<br><i>idea:</i> {m.idea}<br><i>addressed:</i> {m.addressed}")
 
 
+def row_label(m):
+    """The milestone's name as its row's label, one word a line ("Bahdanau<br>attention"): short enough for a phone."""
+    return "<br>".join(m.name.split())
+
+
 def timeline_figure(milestones=MILESTONES):
     """One row per milestone at its year; hover a point for the authors, the idea and what it fixed.
 
@@ -118,13 +123,13 @@ def timeline_figure(milestones=MILESTONES):
     of each other.
     """
     milestones = check_milestones(milestones)
-    names = [m.name for m in milestones]
+    names = [row_label(m) for m in milestones]
     midpoint = (milestones[0].year + milestones[-1].year) / 2
     fig = go.Figure()
     fig.add_scatter(x=[m.year for m in milestones], y=names, mode="lines", showlegend=False, hoverinfo="skip",
                     line=dict(color="#BBBBBB", dash="dot"))
     fig.add_scatter(x=[m.year for m in milestones], y=names, mode="markers+text", showlegend=False,
-                    text=[f"{m.year} · {m.authors}" for m in milestones],
+                    text=[str(m.year) for m in milestones],      # authors: in the hover text and the table
                     textposition=["middle right" if m.year < midpoint else "middle left" for m in milestones],
                     marker=dict(size=16, color=[PALETTE[i % len(PALETTE)] for i in range(len(milestones))],
                                 line=dict(width=1, color="white")),
@@ -132,9 +137,9 @@ def timeline_figure(milestones=MILESTONES):
                     hoverlabel=dict(align="left"))
     first, last = milestones[0].year, milestones[-1].year
     fig.update_layout(title=f"The road to transformers, {first}–{last} (hover a point)", height=430,
-                      hovermode="closest", margin=dict(l=150, r=30, t=60, b=50))
+                      hovermode="closest", margin=dict(l=90, r=20, t=60, b=50))
     fig.update_yaxes(autorange="reversed", title=None)
-    fig.update_xaxes(title="year of publication", range=[first - 2, last + 2], dtick=2)
+    fig.update_xaxes(title="year of publication", range=[first - 3, last + 3], dtick=4, tickangle=0)
     return describe(fig, caption=(f"Six milestones from {first} to {last}. Hover a point for its authors, its idea and "
                                   "the limitation of its predecessor that it addressed."),
                     alt=f"Timeline of six milestones in sequence modelling from {first} to {last}, one row each.")

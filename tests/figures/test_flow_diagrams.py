@@ -63,3 +63,28 @@ def test_attention_diagram_asks_with_the_previous_decoder_state():
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match="^" + message):
         call()
+
+
+def _plain(text):
+    return text.replace("<sub>", "").replace("</sub>", "")
+
+
+@pytest.mark.parametrize("figure", [attention_flow_diagram, bottleneck_diagram])
+def test_every_label_lies_in_the_drawing_not_in_a_margin(figure):
+    """Text in a margin outside the plot is cut off on a phone; inside the axes it scales with the drawing."""
+    fig = figure()
+    (x0, x1), (y0, y1) = fig.layout.xaxis.range, fig.layout.yaxis.range
+    for a in fig.layout.annotations:
+        assert a.xref in (None, "x") and a.yref in (None, "y"), a.text
+        assert x0 <= a.x <= x1 and y0 <= a.y <= y1, a.text
+
+
+def test_attention_row_names_sit_in_a_column_of_the_drawing():
+    fig = attention_flow_diagram()
+    side = [a for a in fig.layout.annotations if a.xanchor == "left" and a.text.split(":")[0] in
+            ("keys, values", "scores", "weights", "context")]
+    assert len(side) == 4
+    x1 = fig.layout.xaxis.range[1]
+    for a in side:
+        assert a.x + 2.0 <= x1 + 1e-12                                # the column is part of the x range
+        assert all(len(_plain(line)) <= 14 for line in a.text.split("<br>")), a.text   # narrow enough for a phone

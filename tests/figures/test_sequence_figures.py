@@ -43,3 +43,16 @@ def test_bottleneck_figure_plots_milliseconds_on_log_axes():
 def test_bad_input_raises_value_error(call, message):
     with pytest.raises(ValueError, match="^" + message):
         call()
+
+
+def test_heatmaps_number_the_sentences_and_the_caption_names_them():
+    """Long sentence labels squeezed the panels on a phone: the axes number them, the caption says which is which."""
+    sims = word_similarities()
+    fig = similarity_heatmaps(sims)
+    numbers = [str(i + 1) for i in range(len(sims.sentences))]
+    for trace in fig.data:
+        assert list(trace.x) == numbers and list(trace.y) == numbers
+    caption = fig.layout.meta["caption"]
+    for i, sentence in enumerate(sims.sentences, start=1):
+        assert f"{i} “{sentence}”" in caption
+    assert fig.data[0].customdata[0][1] == [sims.sentences[0], sims.sentences[1]]   # hover keeps both sentences

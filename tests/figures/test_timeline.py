@@ -84,3 +84,16 @@ def test_milestones_are_frozen():
     with pytest.raises(dataclasses.FrozenInstanceError):
         MILESTONES[0].year = 1998
     assert isinstance(MILESTONES[0], Milestone)
+
+
+def test_points_are_labelled_with_their_year_inside_the_plot():
+    """On a phone a label "1997 · Hochreiter & Schmidhuber" ran off the plot: the authors are in the hover and the table."""
+    fig = timeline_figure()
+    points = fig.data[1]
+    assert list(points.text) == [str(m.year) for m in MILESTONES]
+    low, high = fig.layout.xaxis.range
+    # a year label sits beside its point, towards the middle: the outermost points keep room on their outer side
+    assert low <= MILESTONES[0].year - 2 and MILESTONES[-1].year + 2 <= high
+    assert points.textposition[0] == "middle right" and points.textposition[-1] == "middle left"
+    for label in points.y:          # row labels of a word a line, short enough to leave the plot its width
+        assert all(len(line) <= 12 for line in label.split("<br>")), label
