@@ -528,9 +528,24 @@
 
   // ---------------------------------------------------------------------------------------------
   // "Try this" boxes: a button that sets the explorer above the box to the box's setting. The chapter
-  // writes it hidden (data-try-control: the start of the control's label; data-try-value: the value
-  // as the control shows it, or the text of one of the explorer's own buttons); it is shown here,
-  // once it can work, so JupyterLab, where the explorer is a widget, never shows it.
+  // writes an HTML comment, `<!-- try: button text ; control ; value -->` (control: the start of the
+  // control's label, empty for one of the explorer's own buttons; value: as the control shows it, or
+  // that button's text), which JupyterLab does not show; here it becomes a button, shown once the
+  // control it sets exists.
+  const TRY = /^\s*try:\s*([^;]+?)\s*;\s*([^;]*?)\s*;\s*(.+?)\s*$/;
+
+  function tryButtonsFromComments() {
+    const walker = document.createTreeWalker(document.querySelector("main") || document.body, NodeFilter.SHOW_COMMENT);
+    const found = [];
+    while (walker.nextNode()) { const m = TRY.exec(walker.currentNode.data); if (m) found.push([walker.currentNode, m]); }
+    for (const [comment, [, text, control, value]] of found) {
+      const button = element("button", { type: "button", className: "course-try" }, text);
+      Object.assign(button.dataset, { tryControl: control, tryValue: value });
+      button.hidden = true;
+      comment.parentNode.insertBefore(button, comment);
+    }
+  }
+
   function controlsBefore(node) {
     const boxes = [...document.querySelectorAll(".course-controls, .inpage-controls")];
     return boxes.filter((box) => box.compareDocumentPosition(node) & Node.DOCUMENT_POSITION_FOLLOWING).pop();
@@ -569,6 +584,7 @@
 
   function start() {
     wrapListings();
+    tryButtonsFromComments();
     wireTryButtons();            // the in-page explorers' controls are in the HTML already
     scrollableMath();
     let resized;
