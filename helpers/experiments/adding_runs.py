@@ -54,9 +54,7 @@ def train_adding(cell, seq_len=20, hidden_size=32, steps=300, batch=64, lr=0.01,
     with seeded(seed):
         model = SequenceModel(cell, 2, hidden_size, 1)
     if forget_bias is not None:
-        with torch.no_grad():
-            model.recurrent.bias_ih_l0[hidden_size:2 * hidden_size] = forget_bias
-            model.recurrent.bias_hh_l0[hidden_size:2 * hidden_size] = 0.0
+        model.set_gate_bias(forget_bias)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     for step in progress_bar(range(steps), f"{cell}, adding problem", progress):

@@ -79,9 +79,7 @@ def train_recall(cell, max_distance=100, hidden_size=32, steps=600, batch=32, lr
     with seeded(seed):
         model = SequenceModel(cell, input_size_for(num_symbols), hidden_size, num_symbols)
     if forget_bias is not None:
-        with torch.no_grad():
-            model.recurrent.bias_ih_l0[hidden_size:2 * hidden_size] = forget_bias
-            model.recurrent.bias_hh_l0[hidden_size:2 * hidden_size] = 0.0
+        model.set_gate_bias(forget_bias)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     losses = np.empty(steps)
     start = time.perf_counter()

@@ -33,6 +33,15 @@ class SequenceModel(nn.Module):
         outputs, state = self.recurrent(x, state)   # outputs: (seq_len, batch, hidden)
         return self.head(outputs), state
 
+    def set_gate_bias(self, value):
+        """Open the gate that keeps the state: torch stacks the LSTM's gates (i, f, g, o) and the GRU's
+        (r, z, n), so the second block is the forget gate or the update gate. The input-side bias gets
+        `value`, the recurrent-side bias 0, so their sum is `value`."""
+        n = self.recurrent.hidden_size
+        with torch.no_grad():
+            self.recurrent.bias_ih_l0[n:2 * n] = value
+            self.recurrent.bias_hh_l0[n:2 * n] = 0.0
+
 
 def detach_state(state):
     """Cut the graph behind a recurrent state: a tensor (RNN, GRU)
