@@ -83,6 +83,10 @@ def lab(tmp_path_factory):
         target.write_text(json.dumps(values))
     env = {k: v for k, v in os.environ.items() if k != "COURSE_SITE_BUILD"}
     env.update(JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTER_CONFIG_DIR=str(home / "config"))
+    # one torch thread a kernel, as make exports it: the stored checks were computed so, and WORKERS kernels
+    # side by side with a thread per core each would oversubscribe the cores (run straight from pytest, without
+    # it, four chapters each passed the 25-minute limit here)
+    env.setdefault("TORCH_NUM_THREADS", "1")
     port = free_port()
     with open(home / "server.log", "w") as log:
         server = subprocess.Popen([Path(sys.executable).parent / "jupyter-lab", "--no-browser", f"--port={port}",

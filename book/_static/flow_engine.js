@@ -37,9 +37,18 @@
   // ---------------------------------------------------------------------------------------------
   // Numerics: pure functions with no DOM. Their source is copied into the workers, so they must
   // not refer to anything outside flowCore.
-  function flowCore() {
+  //
+  // flowCore(single) is the numerics of one precision: R rounds a result to it (Math.fround in
+  // float32, nothing in float64) and Type holds its arrays. Each precision gets a copy compiled from
+  // this function's source on its own (coresSource), so that V8 sees one R at every call and inlines
+  // it: one shared copy choosing R at run time computed float32 at half the speed (measured in node,
+  // chapter 1.3 at hidden 128, length 200: 13.4 ms a move of the four inits against 7.1 ms).
+  function flowCore(single) {
+    "use strict";
     const f32 = Math.fround;
-    const same = (x) => x;
+    const R = single ? f32 : (x) => x;
+    const Type = single ? Float32Array : Float64Array;
+    const PRECISION = single ? "float32" : "float64";
 
     // out[j] = sum_k M[j, k] x[xo + k] in float64, four rows at a time so that each x[k] is loaded
     // once for four rows. Each row sums in order k = 0, 1, ..., every product and every sum rounded
@@ -99,7 +108,7 @@
     }
 
     // --- the products of one run: y = M x for the few matrices a run uses, at every step -----------
-    // products(single, useWasm).matrices([[M, rows, cols], ...]) takes the run's matrices (row-major)
+    // products(useWasm).matrices([[M, rows, cols], ...]) takes the run's matrices (row-major)
     // once; .mv(m, x, xo, out) then sets out[j] = sum_k M[j, k] x[xo + k]. Three implementations, one
     // result: plain JavaScript (matvec64 / matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64
     // and mv32, the same sums in the same order; measured in V8 at 8 to 11 times the speed of
@@ -124,7 +133,7 @@
 
     function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
 
-    function jsProducts(single) {
+    function jsProducts() {
       const mv = single ? matvec32 : matvec64;
       return {
         matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
@@ -132,7 +141,7 @@
       };
     }
 
-    function diagonalProducts(single) {
+    function diagonalProducts() {
       const mv = single ? diagonal32 : diagonal64;
       return {
         matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
@@ -144,8 +153,8 @@
     // B entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last
     // block. The memory holds, from 0, the run's packed matrices, then x, then out; it grows once a
     // run if need be (growing detaches the views, so they are made after).
-    function wasmProducts(single) {
-      const Type = single ? Float32Array : Float64Array, size = Type.BYTES_PER_ELEMENT;
+    function wasmProducts() {
+      const size = Type.BYTES_PER_ELEMENT;
       const B = single ? 32 : 16, kernel = single ? wasm.mv32 : wasm.mv64, memory = wasm.memory;
       let xAt = 0, outAt = 0, xs = null, outs = null;
       return {
@@ -181,8 +190,8 @@
       };
     }
 
-    function products(single, useWasm) {
-      return useWasm !== false && wasm ? wasmProducts(single) : jsProducts(single);
+    function products(useWasm) {
+      return useWasm !== false && wasm ? wasmProducts() : jsProducts();
     }
 
     // --- exp, tanh and sigmoid of this engine's own ----------------------------------------------
@@ -290,9 +299,9 @@
     // W_hh = base * (radius / natural radius), computed in float64 and rounded to float32 when
     // asked, exactly as gradient_flow does; h_t = tanh(x_t w_ih + W_hh h_{t-1}); L = readout . h_T;
     // dL/dh_{t-1} = W_hh^T [(1 - h_t^2) * dL/dh_t].
-    function tanhFlow(d, init, radius, L, single, useWasm) {
-      const H = d.hidden, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const P = init === "identity" ? diagonalProducts(single) : products(single, useWasm);
+    function tanhFlow(d, init, radius, L, useWasm) {
+      const H = d.hidden;
+      const P = init === "identity" ? diagonalProducts() : products(useWasm);
       const scale = radius / d.natural[init];
       const W = new Type(H * H);
       if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
@@ -325,29 +334,28 @@
     // --- chapter 1.4: |dL/dx_t| of nn.RNN, and of the LSTM and GRU steps of helpers/gated.py -----
     // The loss is the sum of the last step's output; the keep gate (LSTM forget, GRU update) is the
     // second block of the biases: bias_ih gets `bias` there and bias_hh 0, as gated_flow does.
-    function gatedParams(d, cell, bias, single) {
-      const H = d.hidden, w = d.weights[cell], Type = single ? Float32Array : Float64Array;
+    function gatedParams(d, cell, bias) {
+      const H = d.hidden, w = d.weights[cell];
       const p = { H, rows: w.weight_ih.length, wih: Type.from(w.weight_ih), whh: Type.from(w.weight_hh),
                   bih: Type.from(w.bias_ih), bhh: Type.from(w.bias_hh) };
       if (cell !== "rnn" && bias !== null) {
-        const R = single ? f32 : same;
         for (let j = H; j < 2 * H; j++) { p.bih[j] = R(bias); p.bhh[j] = 0; }
       }
       p.whhT = transpose(p.whh, p.rows, H, Type);
       return p;
     }
 
-    function gatedFlow(d, cell, bias, L, single, useWasm) {
-      const p = gatedParams(d, cell, bias, single);
+    function gatedFlow(d, cell, bias, L, useWasm) {
+      const p = gatedParams(d, cell, bias);
       const x = inputsFor(d, L);
-      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, single, useWasm);
+      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, useWasm);
     }
 
     // W_hh h forward and W_hh^T (...) backward go to the run's products; the one-row dot products with
     // w_ih stay in JavaScript's matvec (the same order), a row being too short for the kernels.
-    function rnnGrad(p, x, L, single, useWasm) {
-      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64, P = products(single, useWasm);
+    function rnnGrad(p, x, L, useWasm) {
+      const { H, wih, whh, whhT, bih, bhh } = p;
+      const mv = single ? matvec32 : matvec64, P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, H, H], [whhT, H, H]]);
       const hs = new Type(L * H), hh = new Type(H);
       for (let t = 0; t < L; t++) {
@@ -367,9 +375,9 @@
       return out;
     }
 
-    function lstmGrad(p, x, L, single, useWasm) {
-      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64, G = 4 * H, P = products(single, useWasm);
+    function lstmGrad(p, x, L, useWasm) {
+      const { H, wih, whh, whhT, bih, bhh } = p;
+      const mv = single ? matvec32 : matvec64, G = 4 * H, P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
       const hh = new Type(G);
@@ -409,9 +417,9 @@
       return out;
     }
 
-    function gruGrad(p, x, L, single, useWasm) {
-      const { H, wih, whh, whhT, bih, bhh } = p, R = single ? f32 : same, Type = single ? Float32Array : Float64Array;
-      const mv = single ? matvec32 : matvec64, G = 3 * H, P = products(single, useWasm);
+    function gruGrad(p, x, L, useWasm) {
+      const { H, wih, whh, whhT, bih, bhh } = p;
+      const mv = single ? matvec32 : matvec64, G = 3 * H, P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
       for (let t = 0; t < L; t++) {
@@ -456,9 +464,10 @@
     // One job: a curve, from decoded data `d`. Used by the page and by the workers alike. The products
     // run in WebAssembly when the kernels are set and the job does not say wasm: false.
     function run(d, job) {
-      const single = job.dtype === "float32", useWasm = job.wasm !== false;
-      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, single, useWasm);
-      return gatedFlow(d, job.cell, job.bias, job.seqLen, single, useWasm);
+      if ((job.dtype === "float32") !== single) throw new Error(`a ${PRECISION} core was given a ${job.dtype} job`);
+      const useWasm = job.wasm !== false;
+      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, useWasm);
+      return gatedFlow(d, job.cell, job.bias, job.seqLen, useWasm);
     }
 
     // Work of a job in multiply-adds, to decide between this thread and a worker.
@@ -471,7 +480,21 @@
              exp, tanh, sigmoid };
   }
 
-  const core = flowCore();
+  // The two precisions' copies, each parsed from flowCore's source on its own (see flowCore). The
+  // workers compile the same text.
+  function coresSource() {
+    return `({ float32: (${flowCore.toString()})(true), float64: (${flowCore.toString()})(false) })`;
+  }
+  const cores = new Function(`return ${coresSource()};`)();
+  // exp, tanh and sigmoid are float64 in both copies; cost is the same too.
+  const core = {
+    run: (d, job) => cores[job.dtype].run(d, job),
+    cost: cores.float64.cost,
+    kernelFor: (job) => cores.float64.kernelFor(job),
+    // compiles the kernels into both copies (each has its own WebAssembly memory)
+    setKernels: (b64) => [cores.float32.setKernels(b64), cores.float64.setKernels(b64)].every(Boolean),
+    exp: cores.float64.exp, tanh: cores.float64.tanh, sigmoid: cores.float64.sigmoid,
+  };
 
   // ---------------------------------------------------------------------------------------------
   // Data: classic scripts next to this one in _static, injected on demand (fetch is blocked from
@@ -549,20 +572,20 @@
   }
 
   // ---------------------------------------------------------------------------------------------
-  // Workers: a Blob URL holding flowCore's source (file workers are blocked from file://). Jobs
-  // above PAGE_WORK multiply-adds go to a small pool, so the curves of one figure compute side by
-  // side and a long case never blocks the page. Results come back as transferred buffers.
+  // Workers: a Blob URL holding flowCore's source (file workers are blocked from file://). A batch
+  // of jobs above PAGE_WORK multiply-adds goes to a small pool, so the curves of one figure compute
+  // side by side and a long case never blocks the page. Results come back as transferred buffers.
   const PAGE_WORK = 1e7;          // below this (~10 ms) the round trip to a worker was measured to cost more
   const LONG_WORK = 3e7;          // above this the status line says the figure is on its way
   let pool = null;
 
   // The workers compile the same kernels as the page (from the same base64), or go without them.
   function workerSource() {
-    return `const core = (${flowCore.toString()})();
-core.setKernels(${JSON.stringify(kernelsB64)});
+    return `const cores = ${coresSource()};
+for (const c of Object.values(cores)) c.setKernels(${JSON.stringify(kernelsB64)});
 const data = {};
 self.onmessage = (e) => {
-  const m = e.data;
+  const m = e.data, core = cores[m.job.dtype];
   if (m.d) data[m.key] = m.d;
   const out = core.run(data[m.key], m.job);
   self.postMessage({ id: m.id, out, kernel: core.kernelFor(m.job) }, [out.buffer]);
@@ -635,11 +658,16 @@ self.onmessage = (e) => {
         cache.set(ids[k], curves[k]);        // most recently used last
       } else fresh.push(k);
     });
-    const heavy = typeof Worker === "undefined" ? [] : fresh.filter((k) => core.cost(d, jobs[k]) > PAGE_WORK);
-    if (heavy.length) {
+    // All of a batch goes to the workers once it is worth the round trip, the light curves too (the
+    // identity init in 1.3): the workers' copies of the code are warm, this thread's may not be, and
+    // this thread is left free to draw. Computed here, 1.3's identity curve at hidden 256, length 1000
+    // held the page for 67 ms between two frames (benchmarks/flow_page.py (b)); in a worker, 17 to 33.
+    const work = fresh.reduce((sum, k) => sum + core.cost(d, jobs[k]), 0);
+    const toWorkers = typeof Worker === "undefined" || work <= PAGE_WORK ? [] : fresh;
+    if (toWorkers.length) {
       pool = pool || makePool();
-      const width = workersFor(heavy.map((k) => core.cost(d, jobs[k])));
-      for (const k of heavy) curves[k] = pool(key, d, jobs[k], width).then((r) => { kernels.add(r.kernel); return r.out; });
+      const width = workersFor(toWorkers.map((k) => core.cost(d, jobs[k])));
+      for (const k of toWorkers) curves[k] = pool(key, d, jobs[k], width).then((r) => { kernels.add(r.kernel); return r.out; });
     }
     for (const k of fresh) {
       if (curves[k]) continue;
@@ -651,7 +679,7 @@ self.onmessage = (e) => {
       curves[k].catch(() => cache.delete(ids[k]));
       if (cache.size > CACHE_SIZE) cache.delete(cache.keys().next().value);
     }
-    return { curves: Promise.all(curves), inWorker: heavy.length > 0, kernels };
+    return { curves: Promise.all(curves), inWorker: toWorkers.length > 0, kernels };
   }
 
   // ---------------------------------------------------------------------------------------------
