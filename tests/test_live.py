@@ -82,7 +82,9 @@ def lab(tmp_path_factory):
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(json.dumps(values))
     env = {k: v for k, v in os.environ.items() if k != "COURSE_SITE_BUILD"}
-    env.update(JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTER_CONFIG_DIR=str(home / "config"))
+    # a workspace of its own: the machine's default one restores whatever tabs an earlier JupyterLab left open
+    env.update(JUPYTERLAB_SETTINGS_DIR=str(home / "settings"), JUPYTER_CONFIG_DIR=str(home / "config"),
+               JUPYTERLAB_WORKSPACES_DIR=str(home / "workspaces"))
     # one torch thread a kernel, as make exports it: the stored checks were computed so, and WORKERS kernels
     # side by side with a thread per core each would oversubscribe the cores (run straight from pytest, without
     # it, four chapters each passed the 25-minute limit here)
