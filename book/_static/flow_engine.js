@@ -49,6 +49,8 @@
     const R = single ? f32 : (x) => x;
     const Type = single ? Float32Array : Float64Array;
     const PRECISION = single ? "float32" : "float64";
+    const matvec = single ? matvec32 : matvec64;     // the plain products, and the identity init's
+    const diagonal = single ? diagonal32 : diagonal64;
 
     // out[j] = sum_k M[j, k] x[xo + k] in float64, four rows at a time so that each x[k] is loaded
     // once for four rows. Each row sums in order k = 0, 1, ..., every product and every sum rounded
@@ -134,18 +136,16 @@
     function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
 
     function jsProducts() {
-      const mv = single ? matvec32 : matvec64;
       return {
         matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
-        mv: (m, x, xo, out) => mv(m.M, m.rows, m.cols, x, xo, out),
+        mv: (m, x, xo, out) => matvec(m.M, m.rows, m.cols, x, xo, out),
       };
     }
 
     function diagonalProducts() {
-      const mv = single ? diagonal32 : diagonal64;
       return {
         matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
-        mv: (m, x, xo, out) => mv(m.M, m.rows, m.cols, x, xo, out),
+        mv: (m, x, xo, out) => diagonal(m.M, m.rows, m.cols, x, xo, out),
       };
     }
 
@@ -355,7 +355,7 @@
     // w_ih stay in JavaScript's matvec (the same order), a row being too short for the kernels.
     function rnnGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const mv = single ? matvec32 : matvec64, P = products(useWasm);
+      const P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, H, H], [whhT, H, H]]);
       const hs = new Type(L * H), hh = new Type(H);
       for (let t = 0; t < L; t++) {
@@ -368,7 +368,7 @@
       for (let t = L - 1; t >= 0; t--) {
         for (let j = 0; j < H; j++) { const h = hs[t * H + j]; u[j] = R(dh[j] * R(1 - R(h * h))); }
         const dx = new Type(1);
-        mv(u, 1, H, wih, 0, dx);
+        matvec(u, 1, H, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) P.mv(WTm, u, 0, dh);
       }
@@ -377,7 +377,7 @@
 
     function lstmGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const mv = single ? matvec32 : matvec64, G = 4 * H, P = products(useWasm);
+      const G = 4 * H, P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
       const hh = new Type(G);
@@ -410,7 +410,7 @@
           da[3 * H + j] = R(R(R(dh[j] * tc) * R(1 - o)) * o);
           dc[j] = R(dct * f);                                             // the additive highway
         }
-        mv(da, 1, G, wih, 0, dx);
+        matvec(da, 1, G, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) P.mv(WTm, da, 0, dh);
       }
@@ -419,7 +419,7 @@
 
     function gruGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const mv = single ? matvec32 : matvec64, G = 3 * H, P = products(useWasm);
+      const G = 3 * H, P = products(useWasm);
       const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
       const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
       for (let t = 0; t < L; t++) {
@@ -451,7 +451,7 @@
           dhg[j] = dar; dhg[H + j] = daz; dhg[2 * H + j] = R(dan * r);     // the reset gate scales W_hn h
           keep[j] = R(dh[j] * z);                                           // z h: the GRU's highway
         }
-        mv(dxg, 1, G, wih, 0, dx);
+        matvec(dxg, 1, G, wih, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) {
           P.mv(WTm, dhg, 0, back);
@@ -476,8 +476,7 @@
       return 2 * gates * (job.init === "identity" ? 1 : H) * H * job.seqLen;
     }
 
-    return { run, cost, setKernels, kernelFor, products, tanhFlow, gatedFlow, inputsFor, matvec32, matvec64,
-             exp, tanh, sigmoid };
+    return { run, cost, setKernels, kernelFor, exp, tanh, sigmoid };
   }
 
   // The two precisions' copies, each parsed from flowCore's source on its own (see flowCore). The
