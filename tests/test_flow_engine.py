@@ -414,6 +414,8 @@ class WasmKernels:
         exports = wasmtime.Instance(self.store, module, []).exports(self.store)
         self.memory = exports["memory"]
         self.kernel = {np.dtype(np.float32): exports["mv32"], np.dtype(np.float64): exports["mv64"]}
+        self.function = {(name, np.dtype(dtype)): exports[f"{name}{bits}"] for name in ("sigmoid", "tanh")
+                         for dtype, bits in ((np.float32, 32), (np.float64, 64))}
         self.packed, self.top = {}, 0
 
     def _bytes(self, end):
@@ -460,6 +462,22 @@ class WasmKernels:
         assert not np.isfinite(x).all() or not out[M.shape[0]:].any(), "the padding rows must come out as zeros"
         return out[:M.shape[0]].copy()
 
+    def apply(self, name, a, offset=0):
+        """name ("sigmoid", "tanh") of each value of `a` by the kernel, in place in the memory as the engine's
+        P.sigmoid(o, n) calls it, `offset` values into the area (so the pairs start off a 16-byte boundary
+        too); the values on either side must come out untouched."""
+        a = np.ascontiguousarray(a)
+        size, at = a.dtype.itemsize, self.top + offset * a.dtype.itemsize
+        memory = self._bytes(self.top + (offset + a.size + 8) * size)
+        around = np.arange(1, offset + a.size + 9, dtype=a.dtype)          # sentinels before and after
+        memory[self.top:self.top + around.nbytes] = around.view(np.uint8)
+        memory[at:at + a.nbytes] = a.view(np.uint8)
+        self.function[(name, a.dtype)](self.store, at, a.size)
+        area = memory[self.top:self.top + around.nbytes].view(a.dtype)
+        keep = np.r_[0:offset, offset + a.size:around.size]
+        assert np.array_equal(area[keep], around[keep]), f"{name} wrote outside its {a.size} values"
+        return area[offset:offset + a.size].copy()
+
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_the_kernels_sum_in_order_under_wasmtime(dtype):
@@ -482,14 +500,35 @@ def test_the_kernels_sum_in_order_under_wasmtime(dtype):
         assert _same_bits(wasm.matvec(M, x), loop), (rows, cols)
 
 
+@pytest.mark.parametrize("name", ["sigmoid", "tanh"])
+def test_the_kernels_nonlinearities_are_the_engines_under_wasmtime(name):
+    """flow_kernels.wat's sigmoid and tanh (two lanes at a time, each branch a lane select) against the mirror's,
+    which are the engine's JavaScript bit for bit: every branch point and edge, NaN, infinities, signed zeros and
+    subnormals; in float64, and in float32 (inputs and results rounded to float as the engine's float32 path
+    holds them); odd counts (the last value alone) and both alignments."""
+    rng = np.random.default_rng(11)
+    x = np.concatenate([_grid(f, 20000, rng) for f in ("tanh", "sigmoid", "exp")]
+                       + [rng.uniform(-800, 800, 5000), [np.nan, np.inf, -np.inf, 0.0, -0.0, 1e308, -1e308]])
+    x = x[rng.permutation(x.size)]          # every kind of value in either lane
+    wasm = WasmKernels()
+    with np.errstate(all="ignore"):
+        for dtype in (np.float64, np.float32):
+            values = x.astype(dtype)
+            want = getattr(mirror, name)(values.astype(np.float64)).astype(dtype)
+            for n, offset in ((values.size, 0), (values.size - 1, 1), (1, 0), (3, 3)):
+                got = wasm.apply(name, values[:n], offset)
+                assert _same_bits(got, want[:n]), (f"{name} {np.dtype(dtype).name}, {n} values from {offset}: "
+                                                   f"{_difference(got, want[:n])}")
+
+
 def _through_wasmtime(monkeypatch):
-    """Route the mirror's matrix-vector products (those of more than one row, as the engine routes them) through the
-    kernels under wasmtime."""
-    wasm, plain = WasmKernels(), mirror._Arith.mv
+    """Route the mirror's matrix-vector products (the one-row dot products with w_ih too, as the engine routes them),
+    its tanh and its sigmoid through the kernels under wasmtime."""
+    wasm = WasmKernels()
+    for name in ("sigmoid", "tanh"):
+        monkeypatch.setattr(mirror._Arith, name, lambda self, v, name=name: wasm.apply(name, self.R(v).reshape(-1)).reshape(np.shape(v)))
 
     def mv(self, MT, x):
-        if MT.shape[-1] == 1:             # the one-row dot products with w_ih: JavaScript's in the engine too
-            return plain(self, MT, x)
         if MT.ndim == 2:
             return wasm.matvec(MT.T, x)
         return np.stack([wasm.matvec(MT[b].T, x[b]) for b in range(MT.shape[0])])
@@ -763,6 +802,31 @@ def test_the_controls_drive_the_figure(browser, server):
     assert lengths == [321]
     page.get_by_role("button", name="length 20", exact=True).click()
     page.wait_for_function(f"() => {gd}.layout.title.text.endsWith('length 20')")
+    assert problems == []
+    page.close()
+
+
+@pytest.mark.site
+@needs_site
+def test_a_drag_redraws_the_curves_and_the_legend_and_status_follow(browser):
+    """A drag (the same axes and traces, new values) rewrites the curves in place; the legend entries, which say
+    where a curve reaches 0 and so move with |W_h|, and the announced status line catch up once the moves pause."""
+    page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
+    ex = "window.FlowEngine.explorers[0]"
+    page.evaluate(f"() => {ex}.set({{hidden: 128, seqLen: 200, dtype: 'float32', init: 'all', radius: 1.0}})")
+    moved = page.evaluate(f"""async () => {{
+      const ex = {ex}, moved = [];
+      ex.status.textContent = "before the moves";
+      for (const radius of [0.9, 0.7, 0.5, 0.3]) {{ await ex.set({{radius}}); moved.push(ex.moved); }}
+      return moved;
+    }}""")
+    assert moved == [True] * 4, f"every move of the slider should redraw in place: {moved}"
+    names = page.evaluate(f"() => {ex}.gd.data.filter(t => t.visible !== false).map(t => t.name)")
+    assert any("0 from t=" in name for name in names), names           # |W_h| = 0.3 underflows float32 by t = 0
+    legend = f"() => [...{ex}.gd.querySelectorAll('.legend .legendtext')].map(t => t.textContent)"
+    page.wait_for_function(f"(names) => JSON.stringify(({legend})()) === JSON.stringify(names)", arg=names, timeout=5000)
+    page.wait_for_function(f"() => {ex}.status.textContent.endsWith(`: ${{{ex}.lastUpdateMs.toFixed(0)}} ms.`)", timeout=5000)
+    assert "|W_h| = 0.30, length 200" in page.evaluate(f"() => {ex}.gd.layout.title.text")
     assert problems == []
     page.close()
 

@@ -3,9 +3,10 @@
 // The same back-propagation through time as helpers/gradient_flow.py and helpers/gated_flow.py, in
 // JavaScript, on the matrices and inputs PyTorch drew when the book was built (the data scripts
 // written by helpers/explorers/flow_export.py, loaded when a hidden size is first picked). The
-// matrix-vector products, nearly all the work, run in WebAssembly SIMD (flow_kernels.wat, assembled
-// into flow_kernels.js at build time) where the browser has it, in plain JavaScript where it has
-// not; the gates and the non-linearities are JavaScript on both paths. FlowEngine.useWasm = false
+// matrix-vector products and the non-linearities (tanh and sigmoid), nearly all the work, run in
+// WebAssembly SIMD (flow_kernels.wat, assembled into flow_kernels.js at build time) where the browser
+// has it, in plain JavaScript where it has not; the rest of the gate arithmetic is JavaScript on both
+// paths. FlowEngine.useWasm = false
 // (or ?wasm=off in the page's address) forces the plain path; both give the same bits.
 //
 // Its arithmetic is specified to the last bit, so that tests/flow_mirror.py (NumPy) reproduces every
@@ -110,17 +111,26 @@
     }
 
     // --- the products of one run: y = M x for the few matrices a run uses, at every step -----------
-    // products(useWasm).matrices([[M, rows, cols], ...]) takes the run's matrices (row-major)
-    // once; .mv(m, x, xo, out) then sets out[j] = sum_k M[j, k] x[xo + k]. Three implementations, one
-    // result: plain JavaScript (matvec64 / matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64
-    // and mv32, the same sums in the same order; measured in V8 at 8 to 11 times the speed of
-    // matvec32, 4 to 5 times matvec64's), and the diagonal of the identity init.
+    // products(useWasm).matrices([[M, rows, cols], ...], keep) takes the run's matrices (row-major;
+    // keep: the same arrays at every run, never changed) once; .mv(m, x, xo, out) then sets
+    // out[j] = sum_k M[j, k] x[xo + k]; .a, .sigmoid and .tanh take a step's non-linearities
+    // (plainProducts below). Three implementations, one result: plain JavaScript (matvec64 /
+    // matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64 and mv32, the same sums in the same
+    // order; measured in V8 at 8 to 11 times the speed of matvec32, 4 to 5 times matvec64's), and the
+    // diagonal of the identity init.
     let wasm = null;        // the kernels' exports, once setKernels has compiled them
+    // Matrices a run marks as kept (1.4's weights: gatedParams gives the same arrays at every run) stay
+    // packed in the memory from run to run, found by identity, so that a drag of the gate bias packs
+    // nothing; the others are packed after them at each run. Past KEPT_BYTES the kept ones start over.
+    let kept = new Map(), keptEnd = 0;
+    const KEPT_BYTES = 32 << 20;
 
     // Compiles the kernels (base64 of flow_kernels.wat's bytes); false, and the plain path, where
-    // WebAssembly or its SIMD is missing. Synchronous: the module is a kilobyte.
+    // WebAssembly or its SIMD is missing. Synchronous: the module is a few kilobytes.
     function setKernels(b64) {
       wasm = null;
+      kept = new Map();
+      keptEnd = 0;
       try {
         if (typeof WebAssembly !== "object" || typeof b64 !== "string") return false;
         const bin = atob(b64), bytes = new Uint8Array(bin.length);
@@ -135,43 +145,65 @@
 
     function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
 
-    function jsProducts() {
-      return {
-        matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
-        mv: (m, x, xo, out) => matvec(m.M, m.rows, m.cols, x, xo, out),
+    // A run's non-linearities go through its products object too: a step writes its pre-activations
+    // into P.a (as long as the run's longest matrix column, set by P.matrices), then P.sigmoid(o, n)
+    // and P.tanh(o, n) replace a[o .. o + n) by R(sigmoid(a)) or R(tanh(a)), in place. Here in
+    // JavaScript; in wasmProducts by flow_kernels.wat's sigmoid32/tanh32 (64), the same operations in
+    // the same order as this file's exp, tanh and sigmoid, two lanes at a time: the same bits.
+    function plainProducts(product) {
+      const P = {
+        a: null,
+        matrices(list) {
+          P.a = new Type(Math.max(...list.map(([, rows]) => rows)));
+          return list.map(([M, rows, cols]) => ({ M, rows, cols }));
+        },
+        mv: (m, x, xo, out) => product(m.M, m.rows, m.cols, x, xo, out),
+        sigmoid(o, n) { const a = P.a; for (let j = o; j < o + n; j++) a[j] = R(sigmoid(a[j])); },
+        tanh(o, n) { const a = P.a; for (let j = o; j < o + n; j++) a[j] = R(tanh(a[j])); },
       };
+      return P;
     }
 
-    function diagonalProducts() {
-      return {
-        matrices: (list) => list.map(([M, rows, cols]) => ({ M, rows, cols })),
-        mv: (m, x, xo, out) => diagonal(m.M, m.rows, m.cols, x, xo, out),
-      };
-    }
+    const jsProducts = () => plainProducts(matvec);
+    const diagonalProducts = () => plainProducts(diagonal);
 
     // The kernels read the matrix by blocks of B rows (32 in float32, 16 in float64), the block's
     // B entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last
-    // block. The memory holds, from 0, the run's packed matrices, then x, then out; it grows once a
-    // run if need be (growing detaches the views, so they are made after).
+    // block. The memory holds, from 0, the run's packed matrices, then x, then out, then a; it grows
+    // once a run if need be (growing detaches the views, so they are made after).
     function wasmProducts() {
       const size = Type.BYTES_PER_ELEMENT;
       const B = single ? 32 : 16, kernel = single ? wasm.mv32 : wasm.mv64, memory = wasm.memory;
-      let xAt = 0, outAt = 0, xs = null, outs = null;
-      return {
-        matrices(list) {
-          let at = 0, cols = 0, rows = 0;
+      const sigmoidKernel = single ? wasm.sigmoid32 : wasm.sigmoid64, tanhKernel = single ? wasm.tanh32 : wasm.tanh64;
+      let xAt = 0, outAt = 0, aAt = 0, xs = null, outs = null;
+      const bytes = (rows, cols) => Math.ceil(rows / B) * B * cols * size;
+      const P = {
+        a: null,
+        matrices(list, keep = false) {
+          if (keep && keptEnd + list.reduce((n, [M, r, c]) => n + (kept.has(M) ? 0 : bytes(r, c)), 0) > KEPT_BYTES) {
+            kept = new Map();
+            keptEnd = 0;
+          }
+          let at = keptEnd, cols = 0, rows = 0;
+          const fresh = [];
           const placed = list.map(([M, r, c]) => {
-            const m = { M, rows: r, cols: c, blocks: Math.ceil(r / B), at };
-            at += m.blocks * B * c * size;
+            let m = keep ? kept.get(M) : undefined;
+            if (!m) {
+              m = { M, rows: r, cols: c, blocks: Math.ceil(r / B), at };
+              at += bytes(r, c);
+              fresh.push(m);
+              if (keep) { kept.set(M, m); keptEnd = at; }
+            }
             cols = Math.max(cols, c);
             rows = Math.max(rows, m.blocks * B);
             return m;
           });
           xAt = at;
           outAt = xAt + Math.ceil((cols * size) / 16) * 16;
-          const end = outAt + rows * size;
+          aAt = outAt + rows * size;
+          const end = aAt + rows * size;
           if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-          for (const m of placed) {
+          for (const m of fresh) {
             const P = new Type(memory.buffer, m.at, m.blocks * B * m.cols).fill(0);
             for (let j = 0; j < m.rows; j++) {
               const base = ((j / B) | 0) * B * m.cols + (j % B);
@@ -180,6 +212,7 @@
           }
           xs = new Type(memory.buffer, xAt, cols);
           outs = new Type(memory.buffer, outAt, rows);
+          P.a = new Type(memory.buffer, aAt, rows);
           return placed;
         },
         mv(m, x, xo, out) {
@@ -187,7 +220,10 @@
           kernel(m.at, m.blocks, m.cols, xAt, outAt);
           out.set(outs.subarray(0, m.rows));
         },
+        sigmoid(o, n) { sigmoidKernel(aAt + o * size, n); },
+        tanh(o, n) { tanhKernel(aAt + o * size, n); },
       };
+      return P;
     }
 
     function products(useWasm) {
@@ -308,14 +344,16 @@
       else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
       const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
       const x = inputsFor(d, L);
-      const states = new Type(L * H), a = new Type(H);
+      const states = new Type(L * H), a = new Type(H), A = P.a;
       for (let t = 0; t < L; t++) {
         const xt = R(x[t]);
         if (t > 0) P.mv(Wm, states, (t - 1) * H, a); else a.fill(0);
         for (let j = 0; j < H; j++) {
           const drive = R(xt * R(d.wih[j]));            // inputs @ w_ih.T, then baddbmm adds W h
-          states[t * H + j] = R(tanh(R(drive + a[j])));
+          A[j] = R(drive + a[j]);
         }
+        P.tanh(0, H);
+        states.set(A.subarray(0, H), t * H);
       }
       const g = new Type(H), u = new Type(H), norms = new Float64Array(L);
       for (let j = 0; j < H; j++) g[j] = R(d.readout[j]);
@@ -334,14 +372,22 @@
     // --- chapter 1.4: |dL/dx_t| of nn.RNN, and of the LSTM and GRU steps of helpers/gated.py -----
     // The loss is the sum of the last step's output; the keep gate (LSTM forget, GRU update) is the
     // second block of the biases: bias_ih gets `bias` there and bias_hh 0, as gated_flow does.
+    // A cell's weights in this precision and W_hh transposed are made once for each data (they do not
+    // depend on the bias or the length) and kept packed by wasmProducts; the biases are copied each run.
+    const weightsOf = new WeakMap();
     function gatedParams(d, cell, bias) {
       const H = d.hidden, w = d.weights[cell];
-      const p = { H, rows: w.weight_ih.length, wih: Type.from(w.weight_ih), whh: Type.from(w.weight_hh),
-                  bih: Type.from(w.bias_ih), bhh: Type.from(w.bias_hh) };
+      if (!weightsOf.has(d)) weightsOf.set(d, {});
+      const made = weightsOf.get(d);
+      if (!made[cell]) {
+        const whh = Type.from(w.weight_hh);
+        made[cell] = { wih: Type.from(w.weight_ih), whh, whhT: transpose(whh, w.weight_ih.length, H, Type) };
+      }
+      const p = Object.assign({ H, rows: w.weight_ih.length, bih: Type.from(w.bias_ih), bhh: Type.from(w.bias_hh) },
+                              made[cell]);
       if (cell !== "rnn" && bias !== null) {
         for (let j = H; j < 2 * H; j++) { p.bih[j] = R(bias); p.bhh[j] = 0; }
       }
-      p.whhT = transpose(p.whh, p.rows, H, Type);
       return p;
     }
 
@@ -351,24 +397,25 @@
       return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, useWasm);
     }
 
-    // W_hh h forward and W_hh^T (...) backward go to the run's products; the one-row dot products with
-    // w_ih stay in JavaScript's matvec (the same order), a row being too short for the kernels.
+    // W_hh h forward, W_hh^T (...) backward and dL/dx_t = w_ih . (...) go to the run's products (w_ih a
+    // matrix of one row), the three arrays kept packed from run to run.
     function rnnGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
       const P = products(useWasm);
-      const [Wm, WTm] = P.matrices([[whh, H, H], [whhT, H, H]]);
-      const hs = new Type(L * H), hh = new Type(H);
+      const [Wm, WTm, Xm] = P.matrices([[whh, H, H], [whhT, H, H], [wih, 1, H]], true);
+      const hs = new Type(L * H), hh = new Type(H), A = P.a;
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         for (let j = 0; j < H; j++) {   // (x w_ih + b_ih) + (W_hh h + b_hh), as torch's RNN cell adds them
-          hs[t * H + j] = R(tanh(R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]))));
+          A[j] = R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]));
         }
+        P.tanh(0, H);
+        hs.set(A.subarray(0, H), t * H);
       }
-      const dh = new Type(H).fill(1), u = new Type(H), out = new Float64Array(L);
+      const dh = new Type(H).fill(1), u = new Type(H), dx = new Type(1), out = new Float64Array(L);
       for (let t = L - 1; t >= 0; t--) {
         for (let j = 0; j < H; j++) { const h = hs[t * H + j]; u[j] = R(dh[j] * R(1 - R(h * h))); }
-        const dx = new Type(1);
-        matvec(u, 1, H, wih, 0, dx);
+        P.mv(Xm, u, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) P.mv(WTm, u, 0, dh);
       }
@@ -378,24 +425,27 @@
     function lstmGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
       const G = 4 * H, P = products(useWasm);
-      const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
-      const hh = new Type(G);
+      const hh = new Type(G), A = P.a;
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
         for (let j = 0; j < G; j++) {       // ((x W_ih + b_ih) + h W_hh) + b_hh, as lstm_step writes it
-          const a = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
-          gates[q + j] = R(j >= 2 * H && j < 3 * H ? tanh(a) : sigmoid(a));   // i, f, g, o
+          A[j] = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
         }
+        P.sigmoid(0, 2 * H); P.tanh(2 * H, H); P.sigmoid(3 * H, H);   // i, f, g, o
+        gates.set(A.subarray(0, G), q);
         for (let j = 0; j < H; j++) {
-          const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j], o = gates[q + 3 * H + j];
+          const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j];
           const cPrev = t > 0 ? cs[(t - 1) * H + j] : 0;
           const c = R(R(f * cPrev) + R(i * g));
           cs[t * H + j] = c;
-          tcs[t * H + j] = R(tanh(c));
-          hs[t * H + j] = R(o * tcs[t * H + j]);
+          A[j] = c;
         }
+        P.tanh(0, H);
+        tcs.set(A.subarray(0, H), t * H);
+        for (let j = 0; j < H; j++) hs[t * H + j] = R(gates[q + 3 * H + j] * A[j]);
       }
       const dh = new Type(H).fill(1), dc = new Type(H), da = new Type(G), dx = new Type(1), out = new Float64Array(L);
       for (let t = L - 1; t >= 0; t--) {
@@ -410,7 +460,7 @@
           da[3 * H + j] = R(R(R(dh[j] * tc) * R(1 - o)) * o);
           dc[j] = R(dct * f);                                             // the additive highway
         }
-        matvec(da, 1, G, wih, 0, dx);
+        P.mv(Xm, da, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) P.mv(WTm, da, 0, dh);
       }
@@ -420,19 +470,25 @@
     function gruGrad(p, x, L, useWasm) {
       const { H, wih, whh, whhT, bih, bhh } = p;
       const G = 3 * H, P = products(useWasm);
-      const [Wm, WTm] = P.matrices([[whh, G, H], [whhT, H, G]]);
-      const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
+      const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G), A = P.a;
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
         for (let j = 0; j < H; j++) {       // gru_step: r and z from both sides, n = tanh(xn + r * hn)
-          const xr = R(R(x[t] * wih[j]) + bih[j]), hr = R(hh[j] + bhh[j]);
-          const xz = R(R(x[t] * wih[H + j]) + bih[H + j]), hz = R(hh[H + j] + bhh[H + j]);
+          A[j] = R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]));
+          A[H + j] = R(R(R(x[t] * wih[H + j]) + bih[H + j]) + R(hh[H + j] + bhh[H + j]));
+        }
+        P.sigmoid(0, 2 * H);                 // r, z
+        for (let j = 0; j < H; j++) {
           const xn = R(R(x[t] * wih[2 * H + j]) + bih[2 * H + j]), hn = R(hh[2 * H + j] + bhh[2 * H + j]);
-          const r = R(sigmoid(R(xr + hr))), z = R(sigmoid(R(xz + hz)));
-          const n = R(tanh(R(xn + R(r * hn))));
-          const hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
-          rzn[q + j] = r; rzn[q + H + j] = z; rzn[q + 2 * H + j] = n; hns[t * H + j] = hn;
+          A[2 * H + j] = R(xn + R(A[j] * hn));
+          hns[t * H + j] = hn;
+        }
+        P.tanh(2 * H, H);                    // n
+        rzn.set(A.subarray(0, G), q);
+        for (let j = 0; j < H; j++) {
+          const z = A[H + j], n = A[2 * H + j], hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
           hs[t * H + j] = R(R(R(1 - z) * n) + R(z * hPrev));
         }
       }
@@ -451,7 +507,7 @@
           dhg[j] = dar; dhg[H + j] = daz; dhg[2 * H + j] = R(dan * r);     // the reset gate scales W_hn h
           keep[j] = R(dh[j] * z);                                           // z h: the GRU's highway
         }
-        matvec(dxg, 1, G, wih, 0, dx);
+        P.mv(Xm, dxg, 0, dx);
         out[t] = Math.abs(dx[0]);
         if (t > 0) {
           P.mv(WTm, dhg, 0, back);
@@ -889,7 +945,7 @@ self.onmessage = (e) => {
       this.running = true;
       this.updateLoop().catch((err) => {       // a bug, not a state: say so, and let the next change retry
         this.running = false;
-        this.status.textContent = `The figure could not be redrawn (${err.message}).`;
+        this.say(`The figure could not be redrawn (${err.message}).`);
       });
     }
 
@@ -904,13 +960,13 @@ self.onmessage = (e) => {
         try {
           loaded = await loadData(this.engine, this.seed, s.hidden);
         } catch (err) {
-          this.status.textContent = `The data for hidden size ${s.hidden} could not be loaded (${err.message}).`;
+          this.say(`The data for hidden size ${s.hidden} could not be loaded (${err.message}).`);
           this.drawn = version;
           this.resolveUpTo(version, s);
           continue;
         }
         const jobs = this.spec.jobs(s);
-        if (jobs.some((j) => core.cost(loaded.d, j.job) > LONG_WORK)) this.status.textContent = "Computing in the background…";
+        if (jobs.some((j) => core.cost(loaded.d, j.job) > LONG_WORK)) this.say("Computing in the background…");
         let curves;
         try {
           const batch = computeAll(loaded.key, loaded.d, jobs.map((j) => j.job));
@@ -918,7 +974,7 @@ self.onmessage = (e) => {
           curves = await batch.curves;
           this.lastKernels = [...batch.kernels].sort().join("+");   // "wasm", "js" ("" from the cache)
         } catch (err) {
-          this.status.textContent = `The computation failed (${err.message}).`;
+          this.say(`The computation failed (${err.message}).`);
           this.drawn = version;
           this.resolveUpTo(version, s);
           continue;
@@ -928,28 +984,39 @@ self.onmessage = (e) => {
         await this.draw(s);
         this.drawn = version;
         this.lastUpdateMs = performance.now() - t0;
-        this.status.textContent = `Computed in this page (${s.dtype}) from the matrices and inputs PyTorch drew when ` +
+        const text = `Computed in this page (${s.dtype}) from the matrices and inputs PyTorch drew when ` +
           `the book was built: ${this.lastUpdateMs.toFixed(0)} ms.`;
+        this.say(text, this.moved);
         this.resolveUpTo(version, s);
       }
       this.running = false;
+    }
+
+    // The status line is announced (role=status). During a drag it would change at every frame, an
+    // announcement and a relayout of the page each time, so after a moved figure it waits for a pause.
+    say(text, afterPause = false) {
+      clearTimeout(this.statusLater);
+      if (afterPause) this.statusLater = setTimeout(() => { this.status.textContent = text; }, SETTLE_MS);
+      else this.status.textContent = text;
     }
 
     resolveUpTo(version, s) {
       this.waiters = this.waiters.filter((w) => (w.version <= version ? (w.resolve(s), false) : true));
     }
 
-    // Two ways to redraw. Plotly.react replots the whole figure when a trace's data changes, about
-    // 20 ms here, more than a 60 fps frame. So when only the curves' values and the title differ
-    // from what is drawn (a drag of |W_h| or of the gate bias, with the same axes and legend), each
-    // curve's SVG path and the title's lines are rewritten in place (under a millisecond);
-    // a full react follows once the changes pause, so hover labels and Plotly's state catch up.
+    // Two ways to redraw. Plotly.react replots the whole figure when a trace's data changes, 20 to
+    // 35 ms here, more than a 60 fps frame. So when only the curves' values, their legend entries
+    // and the title differ from what is drawn (a drag of |W_h| or of the gate bias, with the same
+    // axes and traces), each curve's SVG path and the title's lines are rewritten in place (under a
+    // millisecond); a full react follows once the changes pause, so that the legend (where a curve
+    // reaches inf or 0, which moves with the drag), hover labels and Plotly's state catch up.
     draw(s) {
       const data = this.traces(s), layout = this.layout(s);
-      const look = JSON.stringify([layout.xaxis.range, s.dtype, data.map((t) => t.visible && t.name)]);
+      const look = JSON.stringify([layout.xaxis.range, s.dtype, data.map((t) => t.visible)]);
       clearTimeout(this.settle);
-      if (look === this.drawnLook && this.movePaths(data)) {
-        this.gd.data.forEach((t, k) => { t.y = data[k].y; });
+      this.moved = look === this.drawnLook && this.movePaths(data);
+      if (this.moved) {
+        this.gd.data.forEach((t, k) => { t.y = data[k].y; t.name = data[k].name; });
         // fresh arrays, so that react sees the data changed from what its last replot drew
         this.settle = setTimeout(() => Plotly.react(this.gd, data.map((t) => Object.assign({}, t, { y: t.y.slice() })), layout),
                                  SETTLE_MS);

@@ -40,7 +40,7 @@ from helpers.models.inits import INITS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256)
 ENGINE_SCRIPT = "book/_static/flow_engine.js"   # the engine that redraws these figures in the page
-KERNEL_SOURCE = "book/_static/flow_kernels.wat"   # its matrix-vector products, in WebAssembly text
+KERNEL_SOURCE = "book/_static/flow_kernels.wat"   # its products and non-linearities, in WebAssembly text
 KERNEL_SCRIPT = "flow_kernels.js"                  # what the engine loads: the assembled bytes, in base64
 MIN_LEN, MAX_LEN = 10, 1000
 PREFIX_LEN = 1008            # a multiple of 16 >= MAX_LEN: randn draws it without regenerating a tail

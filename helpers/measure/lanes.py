@@ -180,7 +180,7 @@ class Lanes:
     def table(self):
         """P, r and t, each with the middle half of the rounds, as the chapter shows them."""
         s = self.summary()
-        return Table(("", "value", "middle half of the rounds", "how"), (
+        return Table(("quantity", "value", "middle half of the rounds", "how"), (
             ("P, lanes", s["lanes"], "", self.counted),
             ("r, one lane's rate", s["rate"], s["rate_range"],
              f"a {self.peak_size} × {self.peak_size} float32 matrix product's FLOP/s, over P"),
