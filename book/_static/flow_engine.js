@@ -146,7 +146,7 @@
     function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
 
     // A run's non-linearities go through its products object too: a step writes its pre-activations
-    // into P.a (as long as the run's longest matrix column, set by P.matrices), then P.sigmoid(o, n)
+    // into P.a (as long as the run's tallest matrix, set by P.matrices), then P.sigmoid(o, n)
     // and P.tanh(o, n) replace a[o .. o + n) by R(sigmoid(a)) or R(tanh(a)), in place. Here in
     // JavaScript; in wasmProducts by flow_kernels.wat's sigmoid32/tanh32 (64), the same operations in
     // the same order as this file's exp, tanh and sigmoid, two lanes at a time: the same bits.
@@ -344,7 +344,7 @@
       else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
       const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
       const x = inputsFor(d, L);
-      const states = new Type(L * H), a = new Type(H), A = P.a;
+      const states = new Type(L * H), a = new Type(H), A = P.a, AH = A.subarray(0, H);
       for (let t = 0; t < L; t++) {
         const xt = R(x[t]);
         if (t > 0) P.mv(Wm, states, (t - 1) * H, a); else a.fill(0);
@@ -353,7 +353,7 @@
           A[j] = R(drive + a[j]);
         }
         P.tanh(0, H);
-        states.set(A.subarray(0, H), t * H);
+        states.set(AH, t * H);
       }
       const g = new Type(H), u = new Type(H), norms = new Float64Array(L);
       for (let j = 0; j < H; j++) g[j] = R(d.readout[j]);
@@ -403,14 +403,14 @@
       const { H, wih, whh, whhT, bih, bhh } = p;
       const P = products(useWasm);
       const [Wm, WTm, Xm] = P.matrices([[whh, H, H], [whhT, H, H], [wih, 1, H]], true);
-      const hs = new Type(L * H), hh = new Type(H), A = P.a;
+      const hs = new Type(L * H), hh = new Type(H), A = P.a, AH = A.subarray(0, H);
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         for (let j = 0; j < H; j++) {   // (x w_ih + b_ih) + (W_hh h + b_hh), as torch's RNN cell adds them
           A[j] = R(R(R(x[t] * wih[j]) + bih[j]) + R(hh[j] + bhh[j]));
         }
         P.tanh(0, H);
-        hs.set(A.subarray(0, H), t * H);
+        hs.set(AH, t * H);
       }
       const dh = new Type(H).fill(1), u = new Type(H), dx = new Type(1), out = new Float64Array(L);
       for (let t = L - 1; t >= 0; t--) {
@@ -427,7 +427,7 @@
       const G = 4 * H, P = products(useWasm);
       const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
-      const hh = new Type(G), A = P.a;
+      const hh = new Type(G), A = P.a, AH = A.subarray(0, H), AG = A.subarray(0, G);
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
@@ -435,7 +435,7 @@
           A[j] = R(R(R(R(x[t] * wih[j]) + bih[j]) + hh[j]) + bhh[j]);
         }
         P.sigmoid(0, 2 * H); P.tanh(2 * H, H); P.sigmoid(3 * H, H);   // i, f, g, o
-        gates.set(A.subarray(0, G), q);
+        gates.set(AG, q);
         for (let j = 0; j < H; j++) {
           const i = gates[q + j], f = gates[q + H + j], g = gates[q + 2 * H + j];
           const cPrev = t > 0 ? cs[(t - 1) * H + j] : 0;
@@ -444,7 +444,7 @@
           A[j] = c;
         }
         P.tanh(0, H);
-        tcs.set(A.subarray(0, H), t * H);
+        tcs.set(AH, t * H);
         for (let j = 0; j < H; j++) hs[t * H + j] = R(gates[q + 3 * H + j] * A[j]);
       }
       const dh = new Type(H).fill(1), dc = new Type(H), da = new Type(G), dx = new Type(1), out = new Float64Array(L);
@@ -471,7 +471,8 @@
       const { H, wih, whh, whhT, bih, bhh } = p;
       const G = 3 * H, P = products(useWasm);
       const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
-      const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G), A = P.a;
+      const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
+      const A = P.a, AG = A.subarray(0, G);
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
         const q = t * G;
@@ -486,7 +487,7 @@
           hns[t * H + j] = hn;
         }
         P.tanh(2 * H, H);                    // n
-        rzn.set(A.subarray(0, G), q);
+        rzn.set(AG, q);
         for (let j = 0; j < H; j++) {
           const z = A[H + j], n = A[2 * H + j], hPrev = t > 0 ? hs[(t - 1) * H + j] : 0;
           hs[t * H + j] = R(R(R(1 - z) * n) + R(z * hPrev));
