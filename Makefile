@@ -18,6 +18,10 @@ TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
 export TORCH_NUM_THREADS ?= 1
 # chapters executed side by side, one kernel (on one thread) per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
+# test processes side by side (pytest-xdist). The browser tests are two a core: one after another they
+# kept a core and a half busy, Chromium included, half of it waiting for pages; four processes on two
+# cores kept both busy. The quick numeric tests compute all the time: one a core.
+TEST_JOBS ?= $(shell echo $$(( 2 * $(JOBS) )))
 
 .PHONY: book test unit notebooks live colab chromium npm lab outputs clean
 
@@ -65,8 +69,8 @@ GENERIC_CPU := ATEN_CPU_CAPABILITY=default MKL_CBWR=COMPATIBLE
 test: FRESH := --fresh
 test: npm book chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest -q --durations=12 -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
-	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m "not site and not launch and not live and not colab and not build" tests
+	$(BIN)/python -m pytest -q -n $(TEST_JOBS) --durations=12 -m "not live and not colab"   # unit, site, browser, launch tests, the build's checks
+	$(GENERIC_CPU) $(BIN)/python -m pytest -q -n $(JOBS) -m "not site and not launch and not live and not colab and not build" tests
 	$(GENERIC_CPU) $(BIN)/python -m pytest -q -m live tests   # every chapter live, its checks on the generic path
 
 # nbval on both CPU code paths, without building the book (after `make outputs`).
@@ -77,7 +81,7 @@ notebooks: $(READY)
 # The quick tests: not those that need the built site, the launch tests (they build fresh venvs), the
 # small-book build test or the live test (every chapter in JupyterLab; `make live` runs it alone, printing each redraw's time).
 unit: $(READY)
-	$(BIN)/python -m pytest tests -q -m "not site and not launch and not live and not build"
+	$(BIN)/python -m pytest tests -q -n $(JOBS) -m "not site and not launch and not live and not build"
 
 # Every chapter in JupyterLab in headless Chromium: Run All, then a control of every explorer moves
 # (on the generic CPU path, as make test runs it).
