@@ -10,6 +10,8 @@
 - At 390 px (a phone) no page scrolls sideways, the controls sit inside the column, and each
   figure's title and axis titles are whole and no legend covers a title.
 - At desktop width every code listing fits its column.
+- At both widths a table a cell printed keeps each row on one line, in a legible font, fitting its
+  column or scrolling inside its own box (a Tab stop then).
 - A chapter's first load is at most 3 MB, with no MathJax script (the build typesets the math) and
   one plotly.js bundle; from file:// (a downloaded copy) pages and the search read without errors.
 
@@ -253,6 +255,23 @@ PHONE_CHECK = """() => {
   return out; }"""
 
 
+# A table a cell printed (two lines or more with columns lined up by runs of spaces, none over 100
+# characters; course.js finds them the same way) keeps every row on one line, in a font of
+# TABLE_MIN_FONT_PX or more, and either fits its column or scrolls inside its own box, a Tab stop then.
+TABLE_MIN_FONT_PX = 10
+TABLES = """(minPx) => [...document.querySelectorAll('article.bd-article div.cell_output pre')].flatMap(p => {
+  const lines = p.textContent.replace(/\\n$/, '').split('\\n');
+  if (lines.some(l => l.length > 100) || lines.filter(l => /\\S {2,}\\S/.test(l)).length < 2) return [];
+  if (!p.getBoundingClientRect().width) return [];
+  const cs = getComputedStyle(p), bad = [];
+  const drawn = Math.round((p.clientHeight - parseFloat(cs.paddingTop) - parseFloat(cs.paddingBottom)) / parseFloat(cs.lineHeight));
+  if (drawn > lines.length) bad.push(`${lines.length} lines drawn on ${drawn}`);
+  if (parseFloat(cs.fontSize) < minPx) bad.push(`a ${cs.fontSize} font`);
+  if (p.scrollWidth > p.clientWidth + 1 && p.tabIndex < 0) bad.push('wider than its box, which no Tab reaches');
+  return bad.length ? [`"${lines[0].slice(0, 40)}": ${bad.join(', ')}`] : [];
+})"""
+
+
 @pytest.mark.parametrize("page_name", PAGES)
 def test_a_phone_reads_every_page_without_sideways_scroll(browser, server, page_name):
     context, page, problems = open_page(browser, f"{server}/{page_name}.html", viewport=PHONE, phone=True)
@@ -262,6 +281,8 @@ def test_a_phone_reads_every_page_without_sideways_scroll(browser, server, page_
     assert found["scrollWidth"] <= PHONE["width"], f"{page_name} scrolls sideways to {found['scrollWidth']} px"
     assert found["controls"] == [], f"controls outside the column: {found['controls']}"
     assert found["figures"] == [], "\n".join(found["figures"])
+    tables = page.evaluate(TABLES, TABLE_MIN_FONT_PX)
+    assert tables == [], f"printed tables on {page_name} at {PHONE['width']} px: {tables}"
     assert problems == []
     context.close()
 
@@ -275,6 +296,8 @@ def test_code_listings_fit_the_column(browser, server, page_name):
       .filter(p => p.getBoundingClientRect().width && p.scrollWidth > p.clientWidth + 1)
       .map(p => p.textContent.split('\\n').sort((a, b) => b.length - a.length)[0].slice(0, 80))""")
     assert wide == [], f"listings wider than the column on {page_name}: {wide}"
+    tables = page.evaluate(TABLES, TABLE_MIN_FONT_PX)
+    assert tables == [], f"printed tables on {page_name} at {DESKTOP['width']} px: {tables}"
     context.close()
 
 

@@ -15,6 +15,7 @@
 //   what would overlap after that (a legend under the title, say) is measured and moved apart.
 //   flow_engine.js asks for the same layout through CourseFigures.adapt(gd, layout).
 // - A figure drawn inside a folded dropdown gets plotly's default width; opening it redraws.
+// - A table a cell printed keeps its rows whole, its font fitted to the column (fitTables).
 (() => {
   "use strict";
   const NARROW_PX = 600;           // narrower than this, a figure gets the phone layout
@@ -582,14 +583,47 @@
     }
   }
 
+  // A table a cell printed (two lines or more with columns lined up by runs of spaces) keeps its rows
+  // whole. The theme wraps output lines, and on a phone that split each row of such a table over two
+  // or three lines, its columns no longer under their headings. Where the column is too narrow, the
+  // table's font shrinks to fit, down to TABLE_MIN_FONT_PX; a table wider still scrolls sideways in
+  // its own box, a Tab stop then. An output with a line longer than TABLE_MAX_CHARS
+  // is sentences, not a table (the course's tables are narrower): it wraps as before.
+  const TABLE_MIN_FONT_PX = 10, TABLE_MAX_CHARS = 100;
+  const isTable = (text) => {
+    const lines = text.replace(/\n$/, "").split("\n");
+    return lines.every((line) => line.length <= TABLE_MAX_CHARS) && lines.filter((line) => /\S {2,}\S/.test(line)).length >= 2;
+  };
+
+  function fitTables() {
+    for (const pre of document.querySelectorAll(".bd-article div.cell_output pre")) {
+      if (!pre.classList.contains("course-table")) {
+        if (!isTable(pre.textContent)) continue;
+        pre.classList.add("course-table");
+      }
+      pre.style.fontSize = "";
+      if (!pre.clientWidth) continue;               // in a folded section: fitted when it opens
+      const cs = getComputedStyle(pre), padding = parseFloat(cs.paddingLeft) + parseFloat(cs.paddingRight);
+      if (pre.scrollWidth > pre.clientWidth + 1) {   // the text's width scales with its font, the padding does not
+        const size = parseFloat(cs.fontSize) * (pre.clientWidth - padding) / (pre.scrollWidth - padding);
+        pre.style.fontSize = `${Math.max(TABLE_MIN_FONT_PX, Math.floor(size * 10) / 10)}px`;
+      }
+      // a Tab stop when it scrolls: the theme's rule for every pre, applied again since the theme's own
+      // pass at load may come before this fitting
+      pre.tabIndex = pre.scrollWidth > pre.clientWidth + 1 ? 0 : -1;
+    }
+  }
+
   function start() {
     wrapListings();
     tryButtonsFromComments();
     wireTryButtons();            // the in-page explorers' controls are in the HTML already
     scrollableMath();
+    fitTables();
+    const refit = () => { scrollableMath(); fitTables(); };
     let resized;
-    window.addEventListener("resize", () => { clearTimeout(resized); resized = setTimeout(scrollableMath, 200); });
-    document.addEventListener("toggle", () => setTimeout(scrollableMath, 50), true);   // a folded section opened
+    window.addEventListener("resize", () => { clearTimeout(resized); resized = setTimeout(refit, 200); });
+    document.addEventListener("toggle", () => setTimeout(refit, 50), true);   // a folded section opened
     if (typeof Plotly === "undefined") return;
     for (const gd of document.querySelectorAll(".js-plotly-plot, .plotly-graph-div")) {
       if (gd._fullLayout) setUp(gd);
