@@ -18,9 +18,10 @@ TORCH_PIN = $(shell grep -E '^torch==' requirements.txt)
 export TORCH_NUM_THREADS ?= 1
 # chapters executed side by side, one kernel (on one thread) per core
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
-# test processes side by side (pytest-xdist). The browser tests are two a core: one after another they
-# kept a core and a half busy, Chromium included, half of it waiting for pages; four processes on two
-# cores kept both busy. The quick numeric tests compute all the time: one a core.
+# test processes side by side (pytest-xdist). The non-live tests, Chromium's work included, took 772 s
+# one after another on 2 cores, 414 s with one process a core (a sixth of the CPU still idle, waiting
+# for pages) and 360-412 s with two a core (both cores busy). The quick numeric tests compute all the
+# time: one a core (94 s; 154 s with two a core).
 TEST_JOBS ?= $(shell echo $$(( 2 * $(JOBS) )))
 
 .PHONY: book test unit notebooks live colab chromium npm lab outputs clean
