@@ -456,6 +456,7 @@ class WasmKernels:
         x_at = self.top
         out_at = x_at + -(-x.nbytes // 16) * 16
         memory = self._bytes(out_at + blocks * B * size)
+        memory[x_at:out_at + blocks * B * size] = 0xFF        # NaN after x: a term read past its end shows
         memory[x_at:x_at + x.nbytes] = x.view(np.uint8)
         self.kernel[M.dtype](self.store, at, blocks, M.shape[1], x_at, out_at)
         out = memory[out_at:out_at + blocks * B * size].view(M.dtype)
@@ -483,17 +484,19 @@ class WasmKernels:
 def test_the_kernels_sum_in_order_under_wasmtime(dtype):
     """The kernels against a plain loop (k = 0, 1, ..., each product and sum rounded), on terms spread over 60
     orders of magnitude (so any other order or a fused multiply-add would show), subnormals, signed zeros,
-    infinities and NaN, and row counts on and off the block size."""
+    infinities and NaN, row counts on and off the block size, and odd and even column counts over several
+    blocks (the kernels take two terms a pass, then the last of an odd count alone)."""
     rng = np.random.default_rng(6)
     wasm = WasmKernels()
     special = np.array([0.0, -0.0, np.inf, -np.inf, np.nan, 1e-45, -1e-45, 5e-324, 1e-310, 3e38, -3e38])
-    for rows, cols in ((1, 1), (3, 5), (16, 16), (31, 7), (32, 16), (33, 64), (48, 16), (1024, 256), (256, 1024)):
+    for rows, cols in ((1, 1), (3, 5), (16, 16), (31, 7), (32, 16), (33, 64), (48, 16), (40, 1), (40, 2), (65, 9),
+                       (1024, 256), (256, 1024)):
         with np.errstate(all="ignore"):
             M = (rng.normal(size=(rows, cols)) * 10.0 ** rng.integers(-30, 30, size=(rows, cols))).astype(dtype)
             x = (rng.normal(size=cols) * 10.0 ** rng.integers(-8, 8, size=cols)).astype(dtype)
             if rows * cols >= 64:
                 M.flat[rng.choice(M.size, 24, replace=False)] = rng.choice(special, 24).astype(dtype)
-                x[rng.choice(cols, 3, replace=False)] = rng.choice(special, 3).astype(dtype)
+                x[rng.choice(cols, min(3, cols), replace=False)] = rng.choice(special, min(3, cols)).astype(dtype)
             loop = np.zeros(rows, dtype=dtype)
             for k in range(cols):
                 loop = loop + M[:, k] * x[k]

@@ -12,7 +12,10 @@
 ;;   mv32: blocks of 32 rows, 8 accumulators of f32x4: P[b][k][r] = M[32 b + r, k], 128 bytes per k.
 ;;   mv64: blocks of 16 rows, 8 accumulators of f64x2: P[b][k][r] = M[16 b + r, k], 128 bytes per k.
 ;; Each k loads x[k] once for the whole block (load32_splat / load64_splat), and the 8 independent
-;; accumulators keep the adder busy while each row's own sum stays in order.
+;; accumulators keep the adder busy while each row's own sum stays in order. A pass of the inner loop
+;; takes two terms, k then k + 1, while two are left, and the last term of an odd count alone: half the
+;; loop's bookkeeping per term (measured in node at 1024 x 256: 9.2-9.8 GMAC/s in float32 one term a pass,
+;; 10-12.6 two; 4.8 and 5.5-5.9 in float64).
 ;;
 ;; Arguments are byte offsets into the exported memory: m (the packed matrix), x (cols values), out
 ;; (blocks * 32, or * 16, values; the padding rows' are 0, or NaN where x holds an infinity or NaN, and
@@ -24,10 +27,11 @@
   (memory (export "memory") 1)
 
   (func (export "mv32") (param $m i32) (param $blocks i32) (param $cols i32) (param $x i32) (param $out i32)
-    (local $xk i32) (local $end i32) (local $v v128)
+    (local $xk i32) (local $end i32) (local $last i32) (local $v v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 2))))
+    (local.set $last (i32.sub (local.get $end) (i32.const 4)))
     (block $done (loop $block
       (br_if $done (i32.eqz (local.get $blocks)))
       (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
@@ -35,6 +39,30 @@
       (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0))
       (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
       (local.set $xk (local.get $x))
+      ;; two terms of every row per pass while two are left (k, then k + 1: the order stays), then one
+      (block $paired (loop $pair
+        (br_if $paired (i32.ge_u (local.get $xk) (local.get $last)))
+        (local.set $v (v128.load32_splat offset=0 (local.get $xk)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=0 (local.get $m)) (local.get $v))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=16 (local.get $m)) (local.get $v))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=32 (local.get $m)) (local.get $v))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=48 (local.get $m)) (local.get $v))))
+        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (v128.load offset=64 (local.get $m)) (local.get $v))))
+        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (v128.load offset=80 (local.get $m)) (local.get $v))))
+        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (v128.load offset=96 (local.get $m)) (local.get $v))))
+        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (v128.load offset=112 (local.get $m)) (local.get $v))))
+        (local.set $v (v128.load32_splat offset=4 (local.get $xk)))
+        (local.set $a0 (f32x4.add (local.get $a0) (f32x4.mul (v128.load offset=128 (local.get $m)) (local.get $v))))
+        (local.set $a1 (f32x4.add (local.get $a1) (f32x4.mul (v128.load offset=144 (local.get $m)) (local.get $v))))
+        (local.set $a2 (f32x4.add (local.get $a2) (f32x4.mul (v128.load offset=160 (local.get $m)) (local.get $v))))
+        (local.set $a3 (f32x4.add (local.get $a3) (f32x4.mul (v128.load offset=176 (local.get $m)) (local.get $v))))
+        (local.set $a4 (f32x4.add (local.get $a4) (f32x4.mul (v128.load offset=192 (local.get $m)) (local.get $v))))
+        (local.set $a5 (f32x4.add (local.get $a5) (f32x4.mul (v128.load offset=208 (local.get $m)) (local.get $v))))
+        (local.set $a6 (f32x4.add (local.get $a6) (f32x4.mul (v128.load offset=224 (local.get $m)) (local.get $v))))
+        (local.set $a7 (f32x4.add (local.get $a7) (f32x4.mul (v128.load offset=240 (local.get $m)) (local.get $v))))
+        (local.set $m (i32.add (local.get $m) (i32.const 256)))
+        (local.set $xk (i32.add (local.get $xk) (i32.const 8)))
+        (br $pair)))
       (block $summed (loop $k
         (br_if $summed (i32.ge_u (local.get $xk) (local.get $end)))
         (local.set $v (v128.load32_splat (local.get $xk)))
@@ -58,10 +86,11 @@
       (br $block))))
 
   (func (export "mv64") (param $m i32) (param $blocks i32) (param $cols i32) (param $x i32) (param $out i32)
-    (local $xk i32) (local $end i32) (local $v v128)
+    (local $xk i32) (local $end i32) (local $last i32) (local $v v128)
     (local $a0 v128) (local $a1 v128) (local $a2 v128) (local $a3 v128)
     (local $a4 v128) (local $a5 v128) (local $a6 v128) (local $a7 v128)
     (local.set $end (i32.add (local.get $x) (i32.shl (local.get $cols) (i32.const 3))))
+    (local.set $last (i32.sub (local.get $end) (i32.const 8)))
     (block $done (loop $block
       (br_if $done (i32.eqz (local.get $blocks)))
       (local.set $a0 (v128.const i32x4 0 0 0 0)) (local.set $a1 (v128.const i32x4 0 0 0 0))
@@ -69,6 +98,30 @@
       (local.set $a4 (v128.const i32x4 0 0 0 0)) (local.set $a5 (v128.const i32x4 0 0 0 0))
       (local.set $a6 (v128.const i32x4 0 0 0 0)) (local.set $a7 (v128.const i32x4 0 0 0 0))
       (local.set $xk (local.get $x))
+      ;; two terms of every row per pass while two are left (k, then k + 1: the order stays), then one
+      (block $paired (loop $pair
+        (br_if $paired (i32.ge_u (local.get $xk) (local.get $last)))
+        (local.set $v (v128.load64_splat offset=0 (local.get $xk)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (v128.load offset=0 (local.get $m)) (local.get $v))))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (v128.load offset=16 (local.get $m)) (local.get $v))))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (v128.load offset=32 (local.get $m)) (local.get $v))))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (v128.load offset=48 (local.get $m)) (local.get $v))))
+        (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (v128.load offset=64 (local.get $m)) (local.get $v))))
+        (local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (v128.load offset=80 (local.get $m)) (local.get $v))))
+        (local.set $a6 (f64x2.add (local.get $a6) (f64x2.mul (v128.load offset=96 (local.get $m)) (local.get $v))))
+        (local.set $a7 (f64x2.add (local.get $a7) (f64x2.mul (v128.load offset=112 (local.get $m)) (local.get $v))))
+        (local.set $v (v128.load64_splat offset=8 (local.get $xk)))
+        (local.set $a0 (f64x2.add (local.get $a0) (f64x2.mul (v128.load offset=128 (local.get $m)) (local.get $v))))
+        (local.set $a1 (f64x2.add (local.get $a1) (f64x2.mul (v128.load offset=144 (local.get $m)) (local.get $v))))
+        (local.set $a2 (f64x2.add (local.get $a2) (f64x2.mul (v128.load offset=160 (local.get $m)) (local.get $v))))
+        (local.set $a3 (f64x2.add (local.get $a3) (f64x2.mul (v128.load offset=176 (local.get $m)) (local.get $v))))
+        (local.set $a4 (f64x2.add (local.get $a4) (f64x2.mul (v128.load offset=192 (local.get $m)) (local.get $v))))
+        (local.set $a5 (f64x2.add (local.get $a5) (f64x2.mul (v128.load offset=208 (local.get $m)) (local.get $v))))
+        (local.set $a6 (f64x2.add (local.get $a6) (f64x2.mul (v128.load offset=224 (local.get $m)) (local.get $v))))
+        (local.set $a7 (f64x2.add (local.get $a7) (f64x2.mul (v128.load offset=240 (local.get $m)) (local.get $v))))
+        (local.set $m (i32.add (local.get $m) (i32.const 256)))
+        (local.set $xk (i32.add (local.get $xk) (i32.const 16)))
+        (br $pair)))
       (block $summed (loop $k
         (br_if $summed (i32.ge_u (local.get $xk) (local.get $end)))
         (local.set $v (v128.load64_splat (local.get $xk)))
