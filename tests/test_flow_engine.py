@@ -813,7 +813,8 @@ def test_the_controls_drive_the_figure(browser, server):
 @needs_site
 def test_a_drag_redraws_the_curves_and_the_legend_and_status_follow(browser):
     """A drag (the same axes and traces, new values) rewrites the curves in place; the legend entries, which say
-    where a curve reaches 0 and so move with |W_h|, and the announced status line catch up once the moves pause."""
+    where a curve reaches 0 and so move with |W_h|, the announced status line and the |W_h| number box catch up
+    once the moves pause."""
     page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
     ex = "window.FlowEngine.explorers[0]"
     page.evaluate(f"() => {ex}.set({{hidden: 128, seqLen: 200, dtype: 'float32', init: 'all', radius: 1.0}})")
@@ -829,6 +830,7 @@ def test_a_drag_redraws_the_curves_and_the_legend_and_status_follow(browser):
     legend = f"() => [...{ex}.gd.querySelectorAll('.legend .legendtext')].map(t => t.textContent)"
     page.wait_for_function(f"(names) => JSON.stringify(({legend})()) === JSON.stringify(names)", arg=names, timeout=5000)
     page.wait_for_function(f"() => {ex}.status.textContent.endsWith(`: ${{{ex}.lastUpdateMs.toFixed(0)}} ms.`)", timeout=5000)
+    page.wait_for_function(f"() => {ex}.inputs.radius.value === '0.3'", timeout=5000)
     assert "|W_h| = 0.30, length 200" in page.evaluate(f"() => {ex}.gd.layout.title.text")
     assert problems == []
     page.close()

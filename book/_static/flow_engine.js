@@ -834,6 +834,7 @@ self.onmessage = (e) => {
       this.drawn = -1;
       this.running = false;        // an update loop is under way: it picks up every later change
       this.waiters = [];
+      this.lastSet = -Infinity;    // when set() last ran: changes closer than SETTLE_MS are a drag
       this.curves = {};
       this.lastUpdateMs = NaN;
       this.baseLayout = JSON.parse(JSON.stringify(gd.layout));
@@ -908,34 +909,53 @@ self.onmessage = (e) => {
       return b;
     }
 
-    syncControls() {
-      const s = this.state;
-      for (const c of this.spec.controls) {
-        const input = this.inputs[c.key];
-        if (document.activeElement === input) continue;
-        input.value = s[c.key] === null ? "" : String(s[c.key]);
-      }
-      if (document.activeElement !== this.inputs.seqLenNumber) this.inputs.seqLenNumber.value = String(s.seqLen);
+    // The controls show the state. Each is written only when its value differs: writing a number box
+    // lays the whole page out again (2 to 3 ms a move at 1.4's drag, benchmarks/flow_page.py (c)), so
+    // while the changes come fast (a drag, a held arrow key: `later`) the boxes catch up once they
+    // pause, as the status line does; the sliders follow at once (the one being dragged is not written).
+    syncControls(later = false) {
+      const s = this.state, put = (el, v) => { if (el.value !== v) el.value = v; };
+      clearTimeout(this.boxesLater);
+      if (later) this.boxesLater = setTimeout(() => this.syncBoxes(), SETTLE_MS);
+      else this.syncBoxes();
       const key = this.spec.sliderKey, slide = this.inputs[key + "Range"];
-      if (document.activeElement !== slide && s[key] !== null) slide.value = String(s[key]);
+      if (document.activeElement !== slide && s[key] !== null) put(slide, String(s[key]));
       // a control left empty (the 1.4 gate bias: PyTorch's own drawn biases, uniform in ±1/√hidden
       // for each of the two bias vectors, so about 0) shows 0 on its slider and says it is the default
       const empty = this.spec.controls.find((c) => c.key === key && "empty" in c);
       if (empty && document.activeElement !== slide) {
-        if (s[key] === empty.empty) {
-          slide.value = "0";
+        const isDefault = s[key] === empty.empty;
+        if (isDefault) {
+          put(slide, "0");
           slide.setAttribute("aria-valuetext", `${empty.emptyLabel} (each unit's drawn bias, about 0)`);
-        } else slide.removeAttribute("aria-valuetext");
-        this.inputs[key].placeholder = s[key] === empty.empty ? "default" : "";
-        for (const b of this.defaultButtons || []) b.setAttribute("aria-pressed", String(s[key] === empty.empty));
+        } else if (slide.hasAttribute("aria-valuetext")) slide.removeAttribute("aria-valuetext");
+        for (const b of this.defaultButtons || []) {
+          if (b.getAttribute("aria-pressed") !== String(isDefault)) b.setAttribute("aria-pressed", String(isDefault));
+        }
       }
+    }
+
+    // The number boxes (the one being typed in is left alone).
+    syncBoxes() {
+      const s = this.state, put = (el, v) => { if (el.value !== v) el.value = v; };
+      for (const c of this.spec.controls) {
+        const input = this.inputs[c.key];
+        if (document.activeElement === input) continue;
+        put(input, s[c.key] === null ? "" : String(s[c.key]));
+        if ("empty" in c && input.placeholder !== (s[c.key] === c.empty ? "default" : "")) {
+          input.placeholder = s[c.key] === c.empty ? "default" : "";
+        }
+      }
+      if (document.activeElement !== this.inputs.seqLenNumber) put(this.inputs.seqLenNumber, String(s.seqLen));
     }
 
     // Change some controls, recompute and redraw; resolves once the figure shows this state.
     set(changes) {
       Object.assign(this.state, changes);
       this.version++;
-      this.syncControls();
+      const now = performance.now();
+      this.syncControls(now - this.lastSet < SETTLE_MS);     // a change close on the last: a drag
+      this.lastSet = now;
       const done = new Promise((resolve) => this.waiters.push({ version: this.version, resolve }));
       this.started = this.started || performance.now();
       if (!this.running) this.update();
