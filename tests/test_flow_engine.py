@@ -849,6 +849,33 @@ def test_long_cases_compute_in_a_worker(browser):
     page.close()
 
 
+# Records which worker each job is posted to (the pool's workers are made from a Blob URL when first needed).
+COUNT_WORKERS = """
+window.jobWorkers = new Set();
+const PageWorker = window.Worker;
+window.Worker = class extends PageWorker {
+  postMessage(message, ...rest) { if (message && message.job) window.jobWorkers.add(this); return super.postMessage(message, ...rest); }
+};
+"""
+
+
+@pytest.mark.site
+@needs_site
+def test_a_batch_uses_no_more_workers_than_cores(browser):
+    """1.3's four curves at hidden 256, length 1000 go to at most one worker per core: the page draws its frames
+    on the same cores (four workers on two cores held its frames apart 50 ms against 33, see workersFor)."""
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.add_init_script(COUNT_WORKERS)
+    page.goto((SITE / CHAPTER["gradient-flow"]).as_uri(), wait_until="load")
+    page.wait_for_function("() => window.FlowEngine && window.FlowEngine.ready")
+    page.evaluate("() => window.FlowEngine.ready")
+    page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 256, seqLen: 1000, dtype: 'float32', init: 'all'})")
+    assert page.evaluate("() => window.FlowEngine.explorers[0].lastWhere") == "worker"
+    used, cores = page.evaluate("() => [window.jobWorkers.size, navigator.hardwareConcurrency]")
+    assert 1 <= used <= min(cores, 4), f"{used} workers for four curves on {cores} cores"
+    page.close()
+
+
 @pytest.mark.site
 @needs_site
 @pytest.mark.parametrize("engine", sorted(CHAPTER))

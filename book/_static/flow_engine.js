@@ -651,18 +651,14 @@ self.onmessage = (e) => {
   const CORES = Math.max(1, (typeof navigator !== "undefined" && navigator.hardwareConcurrency) || 2);
   const POOL_SIZE = 4;            // a figure has at most four curves
 
-  // How many workers a batch of jobs should use: one per core, packed largest first, or one per
-  // job, sharing the cores. Three equal curves on two cores finish in 1.5 curves' time shared and
-  // in 2 packed; an LSTM, a GRU and an RNN (work 4, 3, 1) finish in 4 packed and in 4.5 shared.
-  function workersFor(costs) {
-    const loads = new Array(Math.min(CORES, costs.length)).fill(0);
-    for (const c of costs.slice().sort((a, b) => b - a)) loads[loads.indexOf(Math.min(...loads))] += c;
-    const packed = Math.max(...loads);
-    let shared = 0, done = 0;
-    const left = costs.slice().sort((a, b) => a - b);
-    left.forEach((c, i) => { shared += (c - done) / Math.min(1, CORES / (left.length - i)); done = c; });
-    return shared < packed ? costs.length : loads.length;
-  }
+  // A batch uses one worker per core at most, its jobs handed out largest first, each to the least
+  // loaded. One worker per job would share the cores among more threads, which finishes three equal
+  // curves on two cores in 1.5 curves' time instead of 2 if the workers had the cores to themselves,
+  // but the page draws its frames on them too. 1.3's four curves at hidden 256, length 1000, 18 rounds
+  // of each way side by side (benchmarks/flow_page.py (a) and (b)): four workers held the page's
+  // frames 50 ms apart (median, float64; worst 83) and 33 (float32; worst 67), two workers 33 (worst 50)
+  // and 25 (worst 33), and the update took as long (111 and 112 ms float64, 94 and 88 float32).
+  const workersFor = (jobCount) => Math.min(CORES, jobCount);
 
   function makePool() {
     const url = URL.createObjectURL(new Blob([workerSource()], { type: "text/javascript" }));
@@ -722,8 +718,9 @@ self.onmessage = (e) => {
     const toWorkers = typeof Worker === "undefined" || work <= PAGE_WORK ? [] : fresh;
     if (toWorkers.length) {
       pool = pool || makePool();
-      const width = workersFor(toWorkers.map((k) => core.cost(d, jobs[k])));
-      for (const k of toWorkers) curves[k] = pool(key, d, jobs[k], width).then((r) => { kernels.add(r.kernel); return r.out; });
+      const width = workersFor(toWorkers.length);
+      const largestFirst = toWorkers.slice().sort((a, b) => core.cost(d, jobs[b]) - core.cost(d, jobs[a]));
+      for (const k of largestFirst) curves[k] = pool(key, d, jobs[k], width).then((r) => { kernels.add(r.kernel); return r.out; });
     }
     for (const k of fresh) {
       if (curves[k]) continue;
