@@ -777,6 +777,8 @@ self.onmessage = (e) => {
   const FIGURE_HEIGHT = 520, FIGURE_MARGIN = { t: 100, b: 60 };   // title (two lines) and legend above, axis below
   const FIGURE_TITLE_Y = 0.95;   // plotly anchors a two-line title's top by its second line: lower it into the figure
   const SETTLE_MS = 150;      // a pause in the changes this long gets the full redraw
+  // a control's value, written only when it differs (a write can lay the page out again: syncControls)
+  const setValue = (input, value) => { if (input.value !== value) input.value = value; };
 
   const SPECS = {
     "gradient-flow": {
@@ -911,19 +913,19 @@ self.onmessage = (e) => {
     // while the changes come fast (a drag, a held arrow key: `later`) the boxes catch up once they
     // pause, as the status line does; the sliders follow at once (the one being dragged is not written).
     syncControls(later = false) {
-      const s = this.state, put = (el, v) => { if (el.value !== v) el.value = v; };
+      const s = this.state;
       clearTimeout(this.boxesLater);
       if (later) this.boxesLater = setTimeout(() => this.syncBoxes(), SETTLE_MS);
       else this.syncBoxes();
       const key = this.spec.sliderKey, slide = this.inputs[key + "Range"];
-      if (document.activeElement !== slide && s[key] !== null) put(slide, String(s[key]));
+      if (document.activeElement !== slide && s[key] !== null) setValue(slide, String(s[key]));
       // a control left empty (the 1.4 gate bias: PyTorch's own drawn biases, uniform in ±1/√hidden
       // for each of the two bias vectors, so about 0) shows 0 on its slider and says it is the default
       const empty = this.spec.controls.find((c) => c.key === key && "empty" in c);
       if (empty && document.activeElement !== slide) {
         const isDefault = s[key] === empty.empty;
         if (isDefault) {
-          put(slide, "0");
+          setValue(slide, "0");
           slide.setAttribute("aria-valuetext", `${empty.emptyLabel} (each unit's drawn bias, about 0)`);
         } else if (slide.hasAttribute("aria-valuetext")) slide.removeAttribute("aria-valuetext");
         for (const b of this.defaultButtons || []) {
@@ -934,16 +936,16 @@ self.onmessage = (e) => {
 
     // The number boxes (the one being typed in is left alone).
     syncBoxes() {
-      const s = this.state, put = (el, v) => { if (el.value !== v) el.value = v; };
+      const s = this.state;
       for (const c of this.spec.controls) {
         const input = this.inputs[c.key];
         if (document.activeElement === input) continue;
-        put(input, s[c.key] === null ? "" : String(s[c.key]));
+        setValue(input, s[c.key] === null ? "" : String(s[c.key]));
         if ("empty" in c && input.placeholder !== (s[c.key] === c.empty ? "default" : "")) {
           input.placeholder = s[c.key] === c.empty ? "default" : "";
         }
       }
-      if (document.activeElement !== this.inputs.seqLenNumber) put(this.inputs.seqLenNumber, String(s.seqLen));
+      if (document.activeElement !== this.inputs.seqLenNumber) setValue(this.inputs.seqLenNumber, String(s.seqLen));
     }
 
     // Change some controls, recompute and redraw; resolves once the figure shows this state.
