@@ -673,8 +673,10 @@ def _legend(name, y):
             + (f" · 0 from t={zero.max()} back" if zero.size else ""))
 
 
-def open_explorer(browser, url, color_scheme="light"):
+def open_explorer(browser, url, color_scheme="light", init_script=None):
     page = browser.new_page(viewport={"width": 1280, "height": 900}, color_scheme=color_scheme)
+    if init_script:
+        page.add_init_script(init_script)       # runs before the page's own scripts
     problems = []
     page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
     page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
@@ -864,11 +866,7 @@ window.Worker = class extends PageWorker {
 def test_a_batch_uses_no_more_workers_than_cores(browser):
     """1.3's four curves at hidden 256, length 1000 go to at most one worker per core: the page draws its frames
     on the same cores (four workers on two cores held its frames apart 50 ms against 33, see workersFor)."""
-    page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.add_init_script(COUNT_WORKERS)
-    page.goto((SITE / CHAPTER["gradient-flow"]).as_uri(), wait_until="load")
-    page.wait_for_function("() => window.FlowEngine && window.FlowEngine.ready")
-    page.evaluate("() => window.FlowEngine.ready")
+    page, _ = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri(), init_script=COUNT_WORKERS)
     page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 256, seqLen: 1000, dtype: 'float32', init: 'all'})")
     assert page.evaluate("() => window.FlowEngine.explorers[0].lastWhere") == "worker"
     used, cores = page.evaluate("() => [window.jobWorkers.size, navigator.hardwareConcurrency]")
