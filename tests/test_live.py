@@ -154,9 +154,25 @@ def save(page, path):
     return nbformat.read(path, as_version=4)
 
 
+def step_slider(page, handle):
+    """A reader's arrow key on a slider's handle, pressed again while the handle's value stays put: on a
+    busy machine JupyterLab can take the focus back (a cell made active) before the key arrives.
+    Returns the value before and after, as the handle announces it."""
+    before = handle.get_attribute("aria-valuenow")
+    for _ in range(3):
+        handle.focus()
+        page.keyboard.press("ArrowRight")
+        start = time.time()
+        while time.time() - start < 10:
+            if (after := handle.get_attribute("aria-valuenow")) != before:
+                return before, after
+            page.wait_for_timeout(250)
+    return before, after
+
+
 def move_a_control(page, output):
     """Pick another dropdown entry, else step a slider with the keyboard, else press the button;
-    return what moved once the figure's data changed (None if nothing redrew it).
+    return what moved once the figure's data changed, and what was tried, in words, when nothing did.
 
     An explorer with a button recomputes only when it is pressed (it trains): every slider goes to
     its smallest value first (Home, as a reader's keyboard would), so the model it trains is small."""
@@ -169,6 +185,7 @@ def move_a_control(page, output):
         page.wait_for_timeout(500)
     kinds = (("button", "button.jupyter-button", 300),) if trains else (
         ("dropdown", ".widget-dropdown select", 180), ("slider", ".noUi-handle", 180), ("button", "button.jupyter-button", 300))
+    tried = []
     for kind, selector, wait_s in kinds:
         found = output.locator(selector)
         if not found.count():
@@ -180,18 +197,20 @@ def move_a_control(page, output):
             if not others:
                 continue
             control.select_option(others[0])
+            tried.append(f"dropdown {current!r} -> {others[0]!r}")
         elif kind == "slider":          # a reader's arrow key: one step along any slider, selection sliders too
-            control.focus()
-            page.keyboard.press("ArrowRight")
+            tried.append("slider %s -> %s" % step_slider(page, control))
         else:
             control.click()
+            tried.append("button pressed")
         start = time.time()
         while time.time() - start < wait_s:
             page.wait_for_timeout(100)
             if output.evaluate(PLOTTED) != before:
                 print(f"  {kind} redrew the figure in {time.time() - start:.2f} s")
-                return kind
-    return None
+                return kind, None
+        tried[-1] += f", no redraw in {wait_s} s; the explorer said: {output.locator('.widget-html').all_inner_texts()}"
+    return None, "; ".join(tried) or "no control found"
 
 
 def raw_myst(page, chapter, ran):
@@ -253,7 +272,10 @@ def run_chapter(browser, lab, folder, chapter, ran):
             output = explorers.nth(i)
             output.evaluate("el => el.scrollIntoView({block: 'center'})")
             page.wait_for_timeout(1000)
-            result.moved.append(move_a_control(page, output))
+            moved, tried = move_a_control(page, output)
+            result.moved.append(moved)
+            if tried:
+                result.problems.append(f"explorer {i + 1} did not redraw: {tried}")
         widget_errors = [e for e in console_errors if "widget" in e.lower() or "model" in e.lower()]
         if widget_errors:
             result.problems.append(f"widget errors in the console: {widget_errors[:3]}")
