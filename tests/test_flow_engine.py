@@ -840,6 +840,35 @@ def test_a_drag_redraws_the_curves_and_the_legend_and_status_follow(browser):
 
 @pytest.mark.site
 @needs_site
+def test_a_moved_slider_lays_out_itself_not_the_page(browser):
+    """Each move of a drag moves the slider's thumb (the reader's hand, or the engine writing the value) and
+    the curves: Chromium lays out the slider and the figure's SVG, not the chapter. Every layout its trace
+    records over the moves but one is partial; without the slider's box of its own (flow_engine.js's
+    ownLayout), each move laid out the whole page, its 15,865 layout objects."""
+    page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
+    ex = "window.FlowEngine.explorers[0]"
+    page.evaluate(f"() => {ex}.set({{hidden: 64, seqLen: 100, dtype: 'float32', init: 'all', radius: 1.0}})")
+    page.evaluate(f"() => {ex}.gd.scrollIntoView({{block: 'center'}})")
+    page.wait_for_timeout(500)                       # the status line and number boxes settle first
+    browser.start_tracing(page=page, categories=["devtools.timeline"])
+    page.evaluate(f"""async () => {{
+      const ex = {ex}, frame = () => new Promise((r) => requestAnimationFrame(r));
+      for (const radius of [0.95, 0.9, 0.85, 0.8, 0.75, 0.7]) {{ await ex.set({{radius}}); await frame(); }}
+    }}""")
+    events = json.loads(browser.stop_tracing())["traceEvents"]
+    layouts = [e["args"]["beginData"] for e in events if e.get("name") == "Layout" and e.get("ph") == "X"]
+    assert len(layouts) >= 6, f"the trace should record a layout for each move: {len(layouts)}"
+    # the first move comes after a pause, so it also writes the number boxes (syncControls), which lays
+    # out the page once; the moves that follow it within SETTLE_MS leave the boxes until the drag pauses
+    whole = [(d.get("dirtyObjects"), d.get("totalObjects")) for d in layouts if not d.get("partialLayout")]
+    assert len(whole) <= 1, f"layouts of the whole page during six moves (dirty objects, all objects): {whole}"
+    assert page.evaluate(f"() => {ex}.inputs.radiusRange.value") == "0.7"
+    assert problems == []
+    page.close()
+
+
+@pytest.mark.site
+@needs_site
 def test_long_cases_compute_in_a_worker(browser):
     page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
     page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 256, seqLen: 1000, dtype: 'float32'})")
