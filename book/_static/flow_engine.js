@@ -1108,8 +1108,9 @@ self.onmessage = (e) => {
   // A range input in a box of its own, so that moving its thumb (the reader's drag, or syncControls
   // writing the value) lays out the input alone: Chromium lays out from an element with size and layout
   // containment (course.css) unless it is a flex item, as the input would be in its label. Without the
-  // box each move of a drag laid out the whole page, its 15,865 layout objects, 3 ms a move on 1.3 at
-  // hidden 128 / length 200 (Chromium's trace; with the box, 1.7 ms, the slider and the figure's SVG only).
+  // box each move of a drag laid out the whole page, its 15,865 layout objects: 2.8 ms of layout a move
+  // on 1.3 at hidden 128 / length 200 (Chromium's trace), against 1.7 to 2.0 ms for the slider and the
+  // figure's SVG alone with it.
   function ownLayout(input) {
     const box = document.createElement("span");
     box.className = "flow-range";
