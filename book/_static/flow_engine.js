@@ -5,9 +5,10 @@
 // written by helpers/explorers/flow_export.py, loaded when a hidden size is first picked). The
 // matrix-vector products and the non-linearities (tanh and sigmoid), nearly all the work, run in
 // WebAssembly SIMD (flow_kernels.wat, assembled into flow_kernels.js at build time) where the browser
-// has it, in plain JavaScript where it has not; the rest of the gate arithmetic is JavaScript on both
-// paths. FlowEngine.useWasm = false
-// (or ?wasm=off in the page's address) forces the plain path; both give the same bits.
+// has it, in plain JavaScript where it has not; so does the rest of the LSTM's and GRU's step
+// arithmetic (1.3's tanh RNN and 1.4's plain RNN keep theirs in JavaScript on both paths).
+// FlowEngine.useWasm = false (or ?wasm=off in the page's address) forces the plain path; both give
+// the same bits.
 //
 // Its arithmetic is specified to the last bit, so that tests/flow_mirror.py (NumPy) reproduces every
 // curve exactly on any CPU: float64 is plain IEEE doubles (JavaScript has no fused multiply-add);
@@ -115,9 +116,10 @@
     // keep: the same arrays at every run, never changed) once; .mv(m, x, xo, out) then sets
     // out[j] = sum_k M[j, k] x[xo + k]; .a, .sigmoid and .tanh take a step's non-linearities
     // (plainProducts below). Three implementations, one result: plain JavaScript (matvec64 /
-    // matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64 and mv32, the same sums in the same
-    // order; measured in V8 at 8 to 11 times the speed of matvec32, 4 to 5 times matvec64's), and the
-    // diagonal of the identity init.
+    // matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64, mv64h and mv32, the same sums in the
+    // same order; measured in V8 at 8 to 11 times the speed of matvec32, 4 to 5 times matvec64's), and
+    // the diagonal of the identity init. .mvAt and .arrays (WebAssembly only) serve lstmGradWasm and
+    // gruGradWasm, which keep every array in the kernels' memory.
     let wasm = null;        // the kernels' exports, once setKernels has compiled them
     // Matrices a run marks as kept (1.4's weights: gatedParams gives the same arrays at every run) stay
     // packed in the memory from run to run, found by identity, so that a drag of the gate bias packs
@@ -169,14 +171,23 @@
 
     // The kernels read the matrix by blocks of B rows (32 in float32, 16 in float64), the block's
     // B entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last
-    // block. The memory holds, from 0, the run's packed matrices, then x, then out, then a; it grows
-    // once a run if need be (growing detaches the views, so they are made after).
+    // block. The memory holds, from 0, the run's packed matrices, then x, then out, then a, then the
+    // arrays a run asks for with P.arrays; it grows once a run if need be (growing detaches the
+    // views, so they are made after).
     function wasmProducts() {
       const size = Type.BYTES_PER_ELEMENT;
-      const B = single ? 32 : 16, kernel = single ? wasm.mv32 : wasm.mv64, memory = wasm.memory;
+      const B = single ? 32 : 16, memory = wasm.memory;
       const sigmoidKernel = single ? wasm.sigmoid32 : wasm.sigmoid64, tanhKernel = single ? wasm.tanh32 : wasm.tanh64;
-      let xAt = 0, outAt = 0, aAt = 0, xs = null, outs = null;
-      const bytes = (rows, cols) => Math.ceil(rows / B) * B * cols * size;
+      let xAt = 0, outAt = 0, aAt = 0, arraysAt = 0, xs = null, outs = null, views = () => {};
+      const fit = (end) => {
+        if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+      };
+      // In float64 a matrix whose every entry is a float32 (1.4's weights: torch builds its modules in
+      // float32, and gated_flow converts them exactly) is stored in float32 and widened as it is read
+      // (mv64h): the same products and sums from half the bytes (measured in node on 1.4's W_hh at
+      // hidden 128: 4.0 GMAC/s against mv64's 3.2).
+      const halved = (M) => !single && M.every((v) => v === f32(v));
+      const bytes = (rows, cols, half = false) => Math.ceil(rows / B) * B * cols * (half ? 4 : size);
       const P = {
         a: null,
         matrices(list, keep = false) {
@@ -189,8 +200,10 @@
           const placed = list.map(([M, r, c]) => {
             let m = keep ? kept.get(M) : undefined;
             if (!m) {
-              m = { M, rows: r, cols: c, blocks: Math.ceil(r / B), at };
-              at += bytes(r, c);
+              const half = halved(M);
+              m = { M, rows: r, cols: c, blocks: Math.ceil(r / B), at, half,
+                    kernel: single ? wasm.mv32 : half ? wasm.mv64h : wasm.mv64 };
+              at += bytes(r, c, half);
               fresh.push(m);
               if (keep) { kept.set(M, m); keptEnd = at; }
             }
@@ -201,25 +214,43 @@
           xAt = at;
           outAt = xAt + Math.ceil((cols * size) / 16) * 16;
           aAt = outAt + rows * size;
-          const end = aAt + rows * size;
-          if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+          arraysAt = aAt + Math.ceil((rows * size) / 16) * 16;
+          fit(arraysAt);
           for (const m of fresh) {
-            const P = new Type(memory.buffer, m.at, m.blocks * B * m.cols).fill(0);
+            const P = new (m.half ? Float32Array : Type)(memory.buffer, m.at, m.blocks * B * m.cols).fill(0);
             for (let j = 0; j < m.rows; j++) {
               const base = ((j / B) | 0) * B * m.cols + (j % B);
               for (let k = 0, r = j * m.cols; k < m.cols; k++) P[base + k * B] = m.M[r + k];
             }
           }
-          xs = new Type(memory.buffer, xAt, cols);
-          outs = new Type(memory.buffer, outAt, rows);
-          P.a = new Type(memory.buffer, aAt, rows);
+          views = () => {
+            xs = new Type(memory.buffer, xAt, cols);
+            outs = new Type(memory.buffer, outAt, rows);
+            P.a = new Type(memory.buffer, aAt, rows);
+          };
+          views();
           return placed;
         },
+        // Arrays in the memory, after the matrices (P.matrices first): {name: length, ...} gives
+        // {at: {name: byte offset}, of: {name: the array}}. They hold what the last run left there:
+        // the caller fills those it reads before it writes them. A product's out is as long as
+        // P.rowsOut(rows).
+        arrays(lengths) {
+          const at = {}, of = {};
+          let end = arraysAt;
+          for (const [name, n] of Object.entries(lengths)) { at[name] = end; end += Math.ceil((n * size) / 16) * 16; }
+          fit(end);
+          views();
+          for (const [name, n] of Object.entries(lengths)) of[name] = new Type(memory.buffer, at[name], n);
+          return { at, of };
+        },
+        rowsOut: (rows) => Math.ceil(rows / B) * B,
         mv(m, x, xo, out) {
           xs.set(x.subarray(xo, xo + m.cols));
-          kernel(m.at, m.blocks, m.cols, xAt, outAt);
+          m.kernel(m.at, m.blocks, m.cols, xAt, outAt);
           out.set(outs.subarray(0, m.rows));
         },
+        mvAt: (m, x, out) => m.kernel(m.at, m.blocks, m.cols, x, out),   // byte offsets, in and out
         sigmoid(o, n) { sigmoidKernel(aAt + o * size, n); },
         tanh(o, n) { tanhKernel(aAt + o * size, n); },
       };
@@ -394,6 +425,7 @@
     function gatedFlow(d, cell, bias, L, useWasm) {
       const p = gatedParams(d, cell, bias);
       const x = inputsFor(d, L);
+      if (cell !== "rnn" && useWasm !== false && wasm) return (cell === "lstm" ? lstmGradWasm : gruGradWasm)(p, x, L);
       return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, useWasm);
     }
 
@@ -513,6 +545,84 @@
         if (t > 0) {
           P.mv(WTm, dhg, 0, back);
           for (let j = 0; j < H; j++) dh[j] = R(keep[j] + back[j]);
+        }
+      }
+      return out;
+    }
+
+    // lstmGrad and gruGrad again, every array in the WebAssembly memory and every step's arithmetic in
+    // flow_kernels.wat (its element-wise kernels: the same operations in the same order, rounded in
+    // this precision, 4 or 2 lanes at a time), so that nothing is copied between JavaScript and the
+    // kernels. Measured in node at hidden 256 / length 1000 in float32, the JavaScript loops took a
+    // quarter of an LSTM curve (37 of 147 ms). The kernels take x_t rounded to this precision, as
+    // tests/flow_mirror.py does; the JavaScript path's R(x_t * w) is the same number because the
+    // inputs are float32 values (torch draws them in float32).
+    const kernel = (name) => wasm[name + (single ? "32" : "64")];
+
+    function lstmGradWasm(p, x, L) {
+      const { H, wih, whh, whhT, bih, bhh } = p, G = 4 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
+      const P = wasmProducts();
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
+      const { at, of } = P.arrays({ wih: G, bih: G, bhh: G, hh: P.rowsOut(G), gates: L * G, cs: L * H, tcs: L * H,
+                                    hs: L * H, zero: H, dh: P.rowsOut(H), dc: H, da: G, dx: P.rowsOut(1) });
+      of.wih.set(wih); of.bih.set(bih); of.bhh.set(bhh);
+      of.hh.fill(0); of.zero.fill(0); of.dc.fill(0);     // W_hh h_0, c_0 and h_0, dL/dc after the last step
+      const pre = kernel("lstm_pre"), cell = kernel("lstm_cell"), mul = kernel("mul"), back = kernel("lstm_back");
+      const sigmoid = kernel("sigmoid"), tanh = kernel("tanh");
+      for (let t = 0; t < L; t++) {
+        if (t > 0) P.mvAt(Wm, at.hs + (t - 1) * Hs, at.hh);
+        const g = at.gates + t * G * s, c = at.cs + t * Hs, tc = at.tcs + t * Hs;
+        pre(R(x[t]), at.wih, at.bih, at.hh, at.bhh, g, G);
+        sigmoid(g, 2 * H); tanh(g + 2 * Hs, H); sigmoid(g + 3 * Hs, H);         // i, f, g, o
+        cell(g, g + Hs, g + 2 * Hs, t > 0 ? c - Hs : at.zero, c, tc, H);
+        tanh(tc, H);
+        mul(g + 3 * Hs, tc, at.hs + t * Hs, H);
+      }
+      of.dh.fill(1);
+      const out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        const g = at.gates + t * G * s, da = at.da;
+        back(g, g + Hs, g + 2 * Hs, g + 3 * Hs, at.tcs + t * Hs, t > 0 ? at.cs + (t - 1) * Hs : at.zero, at.dh, at.dc,
+             da, da + Hs, da + 2 * Hs, da + 3 * Hs, at.dc, H);
+        P.mvAt(Xm, da, at.dx);
+        out[t] = Math.abs(of.dx[0]);
+        if (t > 0) P.mvAt(WTm, da, at.dh);
+      }
+      return out;
+    }
+
+    function gruGradWasm(p, x, L) {
+      const { H, wih, whh, whhT, bih, bhh } = p, G = 3 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
+      const P = wasmProducts();
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
+      const { at, of } = P.arrays({ wih: G, bih: G, bhh: G, hh: P.rowsOut(G), rzn: L * G, hns: L * H, hs: L * H,
+                                    zero: H, dh: P.rowsOut(H), dxg: G, dhg: G, keep: H, back: P.rowsOut(H),
+                                    dx: P.rowsOut(1) });
+      of.wih.set(wih); of.bih.set(bih); of.bhh.set(bhh);
+      of.hh.fill(0); of.zero.fill(0);                    // W_hh h_0 and h_0
+      const pre = kernel("split_pre"), candidate = kernel("gru_n"), state = kernel("gru_h");
+      const back = kernel("gru_back"), add = kernel("add"), sigmoid = kernel("sigmoid"), tanh = kernel("tanh");
+      const w = 2 * Hs;   // the n block's offset in w_ih, the biases and W_hh h
+      for (let t = 0; t < L; t++) {
+        if (t > 0) P.mvAt(Wm, at.hs + (t - 1) * Hs, at.hh);
+        const q = at.rzn + t * G * s, xt = R(x[t]);
+        pre(xt, at.wih, at.bih, at.hh, at.bhh, q, 2 * H);
+        sigmoid(q, 2 * H);                                                      // r, z
+        candidate(xt, at.wih + w, at.bih + w, at.hh + w, at.bhh + w, q, q + 2 * Hs, at.hns + t * Hs, H);
+        tanh(q + 2 * Hs, H);                                                    // n
+        state(q + Hs, q + 2 * Hs, t > 0 ? at.hs + (t - 1) * Hs : at.zero, at.hs + t * Hs, H);
+      }
+      of.dh.fill(1);
+      const out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        const q = at.rzn + t * G * s;
+        back(q, q + Hs, q + 2 * Hs, at.hns + t * Hs, t > 0 ? at.hs + (t - 1) * Hs : at.zero, at.dh,
+             at.dxg, at.dxg + Hs, at.dxg + 2 * Hs, at.dhg, at.dhg + Hs, at.dhg + 2 * Hs, at.keep, H);
+        P.mvAt(Xm, at.dxg, at.dx);
+        out[t] = Math.abs(of.dx[0]);
+        if (t > 0) {
+          P.mvAt(WTm, at.dhg, at.back);
+          add(at.keep, at.back, at.dh, H);
         }
       }
       return out;

@@ -13,11 +13,11 @@ multiple of 16 (the prefix) and, for every length the page offers, the last min(
 `randn(L)` gives: prefix[:L - 16] + tail[L] is exactly what helpers.gradient_flow(seq_len=L) and
 helpers.gated_flow(seq_len=L) use (checked when the file is written).
 
-The engine's matrix-vector products run in WebAssembly SIMD where the browser has it: their source
-is book/_static/flow_kernels.wat (WebAssembly text), which `kernel_script` assembles with wasmtime's
-wat2wasm into one more classic script, flow_kernels.js (`window.FLOW_KERNELS = {simd: base64}`),
-written beside the data scripts when the book is built: no binary in git, and base64 in a script
-works from file:// and in the engine's Blob-URL workers alike.
+The engine's matrix-vector products, non-linearities and LSTM and GRU step arithmetic run in WebAssembly
+SIMD where the browser has it: their source is book/_static/flow_kernels.wat (WebAssembly text), which
+`kernel_script` assembles with wasmtime's wat2wasm into one more classic script, flow_kernels.js
+(`window.FLOW_KERNELS = {simd: base64}`), written beside the data scripts when the book is built: no
+binary in git, and base64 in a script works from file:// and in the engine's Blob-URL workers alike.
 
 `in_page(explorer, engine, seed)` marks an explorer's figure for the engine; the live widget is
 unchanged, and without JavaScript the precomputed figure shows.
@@ -40,7 +40,7 @@ from helpers.models.inits import INITS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256)
 ENGINE_SCRIPT = "book/_static/flow_engine.js"   # the engine that redraws these figures in the page
-KERNEL_SOURCE = "book/_static/flow_kernels.wat"   # its products and non-linearities, in WebAssembly text
+KERNEL_SOURCE = "book/_static/flow_kernels.wat"   # the kernels, in WebAssembly text
 KERNEL_SCRIPT = "flow_kernels.js"                  # what the engine loads: the assembled bytes, in base64
 MIN_LEN, MAX_LEN = 10, 1000
 PREFIX_LEN = 1008            # a multiple of 16 >= MAX_LEN: randn draws it without regenerating a tail
