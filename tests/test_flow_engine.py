@@ -881,6 +881,37 @@ def test_a_moved_slider_lays_out_itself_not_the_page(browser):
 
 @pytest.mark.site
 @needs_site
+def test_a_drag_restyles_nothing_outside_the_figure(browser):
+    """A move rewrites the curves' paths and the title's text in place (flow_engine.js's movePaths and
+    moveTitle), changing no element of the page's tree: the theme's :has() rules (mystnb's
+    div.cell:has(> *:nth-child(2)) among them) then restyle nothing. When moveTitle replaced the title's text
+    nodes, every move restyled the figure's cell (Chromium's trace: "Affected by :has()"), and Chromium
+    repainted the chapter from there on."""
+    page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
+    ex = "window.FlowEngine.explorers[0]"
+    page.evaluate(f"() => {ex}.set({{hidden: 64, seqLen: 100, dtype: 'float32', init: 'all', radius: 1.0}})")
+    page.evaluate(f"() => {ex}.gd.scrollIntoView({{block: 'center'}})")
+    page.wait_for_timeout(500)
+    title = page.evaluate(f"() => {ex}.gd.querySelector('.gtitle').textContent")
+    browser.start_tracing(page=page, categories=["devtools.timeline",
+                                                 "disabled-by-default-devtools.timeline.invalidationTracking"])
+    page.evaluate(f"""async () => {{
+      const ex = {ex}, frame = () => new Promise((r) => requestAnimationFrame(r));
+      for (const radius of [0.95, 0.9, 0.85, 0.8, 0.75, 0.7]) {{ await ex.set({{radius}}); await frame(); }}
+    }}""")
+    events = json.loads(browser.stop_tracing())["traceEvents"]
+    invalidations = [e["args"]["data"] for e in events if e.get("name", "").endswith("InvalidationTracking")]
+    moved = [d for d in invalidations if d.get("nodeName", "").startswith("path class='js-line'")]
+    assert moved, "the trace should record the curves' paths changing at every move"
+    assert page.evaluate(f"() => {ex}.gd.querySelector('.gtitle').textContent") != title, "the title should follow"
+    restyled = sorted({d.get("nodeName") for d in invalidations if ":has()" in str(d.get("reason"))})
+    assert restyled == [], f"elements restyled by :has() rules during six moves of a drag: {restyled}"
+    assert problems == []
+    page.close()
+
+
+@pytest.mark.site
+@needs_site
 def test_long_cases_compute_in_a_worker(browser):
     page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
     page.evaluate("() => window.FlowEngine.explorers[0].set({hidden: 256, seqLen: 1000, dtype: 'float32'})")

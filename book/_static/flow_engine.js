@@ -1208,7 +1208,15 @@ self.onmessage = (e) => {
       const title = this.gd.querySelector(".gtitle"), lines = text.split("<br>");
       const spans = title ? title.querySelectorAll("tspan.line") : [];
       if (spans.length !== lines.length || lines.some((line) => /[<&]/.test(line))) return false;
-      lines.forEach((line, i) => { if (spans[i].textContent !== line) spans[i].textContent = line; });
+      lines.forEach((line, i) => {
+        const span = spans[i], text = span.firstChild;
+        if (span.textContent === line) return;
+        // The text node's own data, where the line is one text node: replacing the node changes the page's
+        // tree, which mystnb's div.cell:has(> *:nth-child(2)) rule answers with a restyle of the cell and
+        // a repaint of the chapter below it, at every move of a drag.
+        if (text && text.nodeType === Node.TEXT_NODE && text === span.lastChild) text.data = line;
+        else span.textContent = line;
+      });
       title.setAttribute("data-unformatted", text);
       this.gd.layout.title.text = text;
       return true;
