@@ -252,8 +252,10 @@ CASES = [("gradient-flow", c) for c in FLOW_CASES] + [("gated-flow", c) for c in
 # Hidden sizes the site does not carry, for the engine in node: flow_kernels.wat's element-wise kernels take 4
 # (float32) or 2 (float64) values a pass, then the last 1 to 3 one at a time, which hidden 5 and 7 reach in every
 # gate block (the site's sizes are multiples of 16, so they never do).
-ODD_CASES = [("gated-flow", (b, L, H, dt)) for b in (-4.0, None, 8.0) for L in (1, 40) for H in (5, 7)
-             for dt in ("float64", "float32")]
+ODD_CASES = ([("gated-flow", (b, L, H, dt)) for b in (-4.0, None, 8.0) for L in (1, 40) for H in (5, 7)
+              for dt in ("float64", "float32")]
+             + [("gradient-flow", (r, L, H, dt)) for r in (0.5, 1.5) for L in (1, 40) for H in (5, 7)
+                for dt in ("float64", "float32")])
 
 
 def _jobs(engine, case):
@@ -409,7 +411,7 @@ def test_the_legend_names_where_overflow_and_underflow_begin(tmp_path):
 # -- the WebAssembly kernels under wasmtime --------------------------------------------------------------------
 
 class WasmKernels:
-    """flow_kernels.wat's bytes under wasmtime, called as flow_engine.js's wasmProducts calls them: the matrix
+    """flow_kernels.wat's bytes under wasmtime, called as flow_engine.js's runMemory calls them: the matrix
     packed by blocks of BLOCK rows (the block's entries for one k side by side), x and out after it. A float64
     matrix of float32 values may be packed in float32 and read by mv64h (half=True), as the engine packs 1.4's."""
 

@@ -5,10 +5,9 @@
 // written by helpers/explorers/flow_export.py, loaded when a hidden size is first picked). The
 // matrix-vector products and the non-linearities (tanh and sigmoid), nearly all the work, run in
 // WebAssembly SIMD (flow_kernels.wat, assembled into flow_kernels.js at build time) where the browser
-// has it, in plain JavaScript where it has not; so does the rest of the LSTM's and GRU's step
-// arithmetic (1.3's tanh RNN and 1.4's plain RNN keep theirs in JavaScript on both paths).
-// FlowEngine.useWasm = false (or ?wasm=off in the page's address) forces the plain path; both give
-// the same bits.
+// has it, in plain JavaScript where it has not; so does the rest of each step's arithmetic (but for
+// 1.3's identity init, whose product is a diagonal). FlowEngine.useWasm = false (or ?wasm=off in the
+// page's address) forces the plain path; both give the same bits.
 //
 // Its arithmetic is specified to the last bit, so that tests/flow_mirror.py (NumPy) reproduces every
 // curve exactly on any CPU: float64 is plain IEEE doubles (JavaScript has no fused multiply-add);
@@ -112,14 +111,16 @@
     }
 
     // --- the products of one run: y = M x for the few matrices a run uses, at every step -----------
-    // products(useWasm).matrices([[M, rows, cols], ...], keep) takes the run's matrices (row-major;
-    // keep: the same arrays at every run, never changed) once; .mv(m, x, xo, out) then sets
-    // out[j] = sum_k M[j, k] x[xo + k]; .a, .sigmoid and .tanh take a step's non-linearities
-    // (plainProducts below). Three implementations, one result: plain JavaScript (matvec64 /
-    // matvec32 above), WebAssembly SIMD (flow_kernels.wat: mv64, mv64h and mv32, the same sums in the
-    // same order; measured in V8 at 8 to 11 times the speed of matvec32, 4 to 5 times matvec64's), and
-    // the diagonal of the identity init. .mvAt and .arrays (WebAssembly only) serve lstmGradWasm and
-    // gruGradWasm, which keep every array in the kernels' memory.
+    // Plain JavaScript: plainProducts(product).matrices([[M, rows, cols], ...]) takes the run's
+    // matrices (row-major) once; .mv(m, x, xo, out) then sets out[j] = sum_k M[j, k] x[xo + k], by
+    // matvec64 / matvec32 above, or by the diagonal of the identity init. A step writes its
+    // pre-activations into P.a (as long as the run's tallest matrix), then P.sigmoid(o, n) and
+    // P.tanh(o, n) replace a[o .. o + n) by R(sigmoid(a)) or R(tanh(a)), in place.
+    // WebAssembly SIMD: runMemory() below, where the ...Wasm twins of tanhFlow, rnnGrad, lstmGrad and
+    // gruGrad keep every array and call flow_kernels.wat's kernels (mv64, mv64h and mv32: the same
+    // sums in the same order, measured in V8 at 8 to 11 times the speed of matvec32, 4 to 5 times
+    // matvec64's; sigmoid and tanh: the same operations in the same order as this file's, two lanes
+    // at a time; and each step's element-wise arithmetic). The two paths give the same bits.
     let wasm = null;        // the kernels' exports, once setKernels has compiled them
     // Matrices a run marks as kept (1.4's weights: gatedParams gives the same arrays at every run) stay
     // packed in the memory from run to run, found by identity, so that a drag of the gate bias packs
@@ -147,11 +148,6 @@
 
     function kernelFor(job) { return job.wasm !== false && wasm ? "wasm" : "js"; }
 
-    // A run's non-linearities go through its products object too: a step writes its pre-activations
-    // into P.a (as long as the run's tallest matrix, set by P.matrices), then P.sigmoid(o, n)
-    // and P.tanh(o, n) replace a[o .. o + n) by R(sigmoid(a)) or R(tanh(a)), in place. Here in
-    // JavaScript; in wasmProducts by flow_kernels.wat's sigmoid32/tanh32 (64), the same operations in
-    // the same order as this file's exp, tanh and sigmoid, two lanes at a time: the same bits.
     function plainProducts(product) {
       const P = {
         a: null,
@@ -169,33 +165,36 @@
     const jsProducts = () => plainProducts(matvec);
     const diagonalProducts = () => plainProducts(diagonal);
 
-    // The kernels read the matrix by blocks of B rows (32 in float32, 16 in float64), the block's
-    // B entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last
-    // block. The memory holds, from 0, the run's packed matrices, then x, then out, then a, then the
-    // arrays a run asks for with P.arrays; it grows once a run if need be (growing detaches the
-    // views, so they are made after).
-    function wasmProducts() {
-      const size = Type.BYTES_PER_ELEMENT;
-      const B = single ? 32 : 16, memory = wasm.memory;
-      const sigmoidKernel = single ? wasm.sigmoid32 : wasm.sigmoid64, tanhKernel = single ? wasm.tanh32 : wasm.tanh64;
-      let xAt = 0, outAt = 0, aAt = 0, arraysAt = 0, xs = null, outs = null, views = () => {};
-      const fit = (end) => {
-        if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
-      };
+    // A run's WebAssembly memory. mem.matrices([[M, rows, cols], ...], keep) packs the run's matrices
+    // (row-major; keep: the same arrays at every run, never changed) and returns them for
+    // mem.mvAt(m, x, out): out = M x, x and out byte offsets in the memory, out as long as
+    // rowsOut(rows). Then mem.arrays({name: length, ...}) places the run's arrays after them:
+    // {at: {name: byte offset}, of: {name: the array}}. They hold what the last run left there: the
+    // caller fills those it reads before it writes them. The memory grows once a run if need be, in
+    // arrays (growing detaches views, so they are made after).
+    // The kernels read a matrix by blocks of B rows (32 in float32, 16 in float64), the block's B
+    // entries of column k side by side: P[b][k][r] = M[B b + r, k], zero rows padding the last block.
+    const B = single ? 32 : 16;
+    const rowsOut = (rows) => Math.ceil(rows / B) * B;   // the length of a product's out
+    function runMemory() {
+      const size = Type.BYTES_PER_ELEMENT, memory = wasm.memory;
+      let arraysAt = 0;
       // In float64 a matrix whose every entry is a float32 (1.4's weights: torch builds its modules in
       // float32, and gated_flow converts them exactly) is stored in float32 and widened as it is read
       // (mv64h): the same products and sums from half the bytes (measured in node on 1.4's W_hh at
       // hidden 128: 4.0 GMAC/s against mv64's 3.2).
       const halved = (M) => !single && M.every((v) => v === f32(v));
       const bytes = (rows, cols, half = false) => Math.ceil(rows / B) * B * cols * (half ? 4 : size);
-      const P = {
-        a: null,
+      const fit = (end) => {
+        if (end > memory.buffer.byteLength) memory.grow(Math.ceil((end - memory.buffer.byteLength) / 65536));
+      };
+      return {
         matrices(list, keep = false) {
           if (keep && keptEnd + list.reduce((n, [M, r, c]) => n + (kept.has(M) ? 0 : bytes(r, c)), 0) > KEPT_BYTES) {
             kept = new Map();
             keptEnd = 0;
           }
-          let at = keptEnd, cols = 0, rows = 0;
+          let at = keptEnd;
           const fresh = [];
           const placed = list.map(([M, r, c]) => {
             let m = keep ? kept.get(M) : undefined;
@@ -207,14 +206,9 @@
               fresh.push(m);
               if (keep) { kept.set(M, m); keptEnd = at; }
             }
-            cols = Math.max(cols, c);
-            rows = Math.max(rows, m.blocks * B);
             return m;
           });
-          xAt = at;
-          outAt = xAt + Math.ceil((cols * size) / 16) * 16;
-          aAt = outAt + rows * size;
-          arraysAt = aAt + Math.ceil((rows * size) / 16) * 16;
+          arraysAt = at;
           fit(arraysAt);
           for (const m of fresh) {
             const P = new (m.half ? Float32Array : Type)(memory.buffer, m.at, m.blocks * B * m.cols).fill(0);
@@ -223,42 +217,18 @@
               for (let k = 0, r = j * m.cols; k < m.cols; k++) P[base + k * B] = m.M[r + k];
             }
           }
-          views = () => {
-            xs = new Type(memory.buffer, xAt, cols);
-            outs = new Type(memory.buffer, outAt, rows);
-            P.a = new Type(memory.buffer, aAt, rows);
-          };
-          views();
           return placed;
         },
-        // Arrays in the memory, after the matrices (P.matrices first): {name: length, ...} gives
-        // {at: {name: byte offset}, of: {name: the array}}. They hold what the last run left there:
-        // the caller fills those it reads before it writes them. A product's out is as long as
-        // P.rowsOut(rows).
         arrays(lengths) {
           const at = {}, of = {};
           let end = arraysAt;
           for (const [name, n] of Object.entries(lengths)) { at[name] = end; end += Math.ceil((n * size) / 16) * 16; }
           fit(end);
-          views();
           for (const [name, n] of Object.entries(lengths)) of[name] = new Type(memory.buffer, at[name], n);
           return { at, of };
         },
-        rowsOut: (rows) => Math.ceil(rows / B) * B,
-        mv(m, x, xo, out) {
-          xs.set(x.subarray(xo, xo + m.cols));
-          m.kernel(m.at, m.blocks, m.cols, xAt, outAt);
-          out.set(outs.subarray(0, m.rows));
-        },
-        mvAt: (m, x, out) => m.kernel(m.at, m.blocks, m.cols, x, out),   // byte offsets, in and out
-        sigmoid(o, n) { sigmoidKernel(aAt + o * size, n); },
-        tanh(o, n) { tanhKernel(aAt + o * size, n); },
+        mvAt: (m, x, out) => m.kernel(m.at, m.blocks, m.cols, x, out),
       };
-      return P;
-    }
-
-    function products(useWasm) {
-      return useWasm !== false && wasm ? wasmProducts() : jsProducts();
     }
 
     // --- exp, tanh and sigmoid of this engine's own ----------------------------------------------
@@ -366,9 +336,9 @@
     // W_hh = base * (radius / natural radius), computed in float64 and rounded to float32 when
     // asked, exactly as gradient_flow does; h_t = tanh(x_t w_ih + W_hh h_{t-1}); L = readout . h_T;
     // dL/dh_{t-1} = W_hh^T [(1 - h_t^2) * dL/dh_t].
-    function tanhFlow(d, init, radius, L, useWasm) {
+    function tanhFlow(d, init, radius, L) {
       const H = d.hidden;
-      const P = init === "identity" ? diagonalProducts() : products(useWasm);
+      const P = init === "identity" ? diagonalProducts() : jsProducts();
       const scale = radius / d.natural[init];
       const W = new Type(H * H);
       if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
@@ -404,7 +374,7 @@
     // The loss is the sum of the last step's output; the keep gate (LSTM forget, GRU update) is the
     // second block of the biases: bias_ih gets `bias` there and bias_hh 0, as gated_flow does.
     // A cell's weights in this precision and W_hh transposed are made once for each data (they do not
-    // depend on the bias or the length) and kept packed by wasmProducts; the biases are copied each run.
+    // depend on the bias or the length) and kept packed by runMemory; the biases are copied each run.
     const weightsOf = new WeakMap();
     function gatedParams(d, cell, bias) {
       const H = d.hidden, w = d.weights[cell];
@@ -422,19 +392,19 @@
       return p;
     }
 
-    function gatedFlow(d, cell, bias, L, useWasm) {
+    function gatedFlow(d, cell, bias, L, inWasm) {
       const p = gatedParams(d, cell, bias);
       const x = inputsFor(d, L);
-      if (cell !== "rnn" && useWasm !== false && wasm) return (cell === "lstm" ? lstmGradWasm : gruGradWasm)(p, x, L);
-      return (cell === "rnn" ? rnnGrad : cell === "lstm" ? lstmGrad : gruGrad)(p, x, L, useWasm);
+      return (inWasm ? { rnn: rnnGradWasm, lstm: lstmGradWasm, gru: gruGradWasm }
+                     : { rnn: rnnGrad, lstm: lstmGrad, gru: gruGrad })[cell](p, x, L);
     }
 
     // W_hh h forward, W_hh^T (...) backward and dL/dx_t = w_ih . (...) go to the run's products (w_ih a
-    // matrix of one row), the three arrays kept packed from run to run.
-    function rnnGrad(p, x, L, useWasm) {
+    // matrix of one row; the ...Wasm twins below keep the three packed from run to run).
+    function rnnGrad(p, x, L) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const P = products(useWasm);
-      const [Wm, WTm, Xm] = P.matrices([[whh, H, H], [whhT, H, H], [wih, 1, H]], true);
+      const P = jsProducts();
+      const [Wm, WTm, Xm] = P.matrices([[whh, H, H], [whhT, H, H], [wih, 1, H]]);
       const hs = new Type(L * H), hh = new Type(H), A = P.a, AH = A.subarray(0, H);
       for (let t = 0; t < L; t++) {
         if (t > 0) P.mv(Wm, hs, (t - 1) * H, hh); else hh.fill(0);
@@ -454,10 +424,10 @@
       return out;
     }
 
-    function lstmGrad(p, x, L, useWasm) {
+    function lstmGrad(p, x, L) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const G = 4 * H, P = products(useWasm);
-      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
+      const G = 4 * H, P = jsProducts();
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]]);
       const gates = new Type(L * G), cs = new Type(L * H), tcs = new Type(L * H), hs = new Type(L * H);
       const hh = new Type(G), A = P.a, AH = A.subarray(0, H), AG = A.subarray(0, G);
       for (let t = 0; t < L; t++) {
@@ -499,10 +469,10 @@
       return out;
     }
 
-    function gruGrad(p, x, L, useWasm) {
+    function gruGrad(p, x, L) {
       const { H, wih, whh, whhT, bih, bhh } = p;
-      const G = 3 * H, P = products(useWasm);
-      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
+      const G = 3 * H, P = jsProducts();
+      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]]);
       const rzn = new Type(L * G), hns = new Type(L * H), hs = new Type(L * H), hh = new Type(G);
       const A = P.a, AG = A.subarray(0, G);
       for (let t = 0; t < L; t++) {
@@ -550,23 +520,77 @@
       return out;
     }
 
-    // lstmGrad and gruGrad again, every array in the WebAssembly memory and every step's arithmetic in
-    // flow_kernels.wat (its element-wise kernels: the same operations in the same order, rounded in
-    // this precision, 4 or 2 lanes at a time), so that nothing is copied between JavaScript and the
-    // kernels. Measured in node at hidden 256 / length 1000 in float32, the JavaScript loops took a
-    // quarter of an LSTM curve (37 of 147 ms). The kernels take x_t rounded to this precision, as
-    // tests/flow_mirror.py does; the JavaScript path's R(x_t * w) is the same number because the
-    // inputs are float32 values (torch draws them in float32).
+    // tanhFlow, rnnGrad, lstmGrad and gruGrad again, every array in the WebAssembly memory and every
+    // step's arithmetic in flow_kernels.wat (its element-wise kernels: the same operations in the same
+    // order, rounded in this precision, 4 or 2 lanes at a time), so that nothing is copied between
+    // JavaScript and the kernels. Measured in node at hidden 256 / length 1000 in float32, the
+    // JavaScript loops took a quarter of an LSTM curve (37 of 147 ms) and a fifth of 1.3's. The 1.4
+    // kernels take x_t rounded to this precision, as tests/flow_mirror.py does; the JavaScript path's
+    // R(x_t * w) is the same number because the inputs are float32 values (torch draws them in float32).
     const kernel = (name) => wasm[name + (single ? "32" : "64")];
 
-    function lstmGradWasm(p, x, L) {
-      const { H, wih, whh, whhT, bih, bhh } = p, G = 4 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
-      const P = wasmProducts();
-      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
-      const { at, of } = P.arrays({ wih: G, bih: G, bhh: G, hh: P.rowsOut(G), gates: L * G, cs: L * H, tcs: L * H,
-                                    hs: L * H, zero: H, dh: P.rowsOut(H), dc: H, da: G, dx: P.rowsOut(1) });
+    function tanhFlowWasm(d, init, radius, L) {
+      const H = d.hidden, s = Type.BYTES_PER_ELEMENT, Hs = H * s, P = runMemory();
+      const W = new Type(H * H);
+      W.set(d.bases[init].map((b) => b * (radius / d.natural[init])));   // as tanhFlow makes it
+      const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
+      const x = inputsFor(d, L);
+      const { at, of } = P.arrays({ wih: H, hh: rowsOut(H), states: L * H, g: rowsOut(H), u: H });
+      of.wih.set(d.wih); of.hh.fill(0);               // rounded to this precision as they are stored
+      const pre = kernel("rnn_pre"), back = kernel("tanh_back"), tanh = kernel("tanh");
+      for (let t = 0; t < L; t++) {
+        if (t > 0) P.mvAt(Wm, at.states + (t - 1) * Hs, at.hh);
+        pre(R(x[t]), at.wih, at.hh, at.states + t * Hs, H);
+        tanh(at.states + t * Hs, H);
+      }
+      const norms = new Float64Array(L);
+      of.g.set(d.readout);
+      norms[L - 1] = norm(of.g, 0, H);
+      for (let t = L - 1; t > 0; t--) {
+        back(at.g, at.states + t * Hs, at.u, H);
+        P.mvAt(WTm, at.u, at.g);
+        norms[t - 1] = norm(of.g, 0, H);
+      }
+      return norms;
+    }
+
+    // What 1.4's three twins share: the cell's matrices packed (kept from run to run), its w_ih and
+    // biases copied, W_hh h_0 = 0, h_0 = 0 (zero) and dL/dh after the last step = 1, then the cell's
+    // own arrays (own: {name: length}).
+    function gatedMemory(p, own) {
+      const { H, rows, wih, whh, whhT, bih, bhh } = p, P = runMemory();
+      const [Wm, WTm, Xm] = P.matrices([[whh, rows, H], [whhT, H, rows], [wih, 1, rows]], true);
+      const { at, of } = P.arrays(Object.assign({ wih: rows, bih: rows, bhh: rows, hh: rowsOut(rows), zero: H,
+                                                  dh: rowsOut(H), dx: rowsOut(1) }, own));
       of.wih.set(wih); of.bih.set(bih); of.bhh.set(bhh);
-      of.hh.fill(0); of.zero.fill(0); of.dc.fill(0);     // W_hh h_0, c_0 and h_0, dL/dc after the last step
+      of.hh.fill(0); of.zero.fill(0); of.dh.fill(1);
+      return { P, Wm, WTm, Xm, at, of };
+    }
+
+    function rnnGradWasm(p, x, L) {
+      const { H } = p, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
+      const { P, Wm, WTm, Xm, at, of } = gatedMemory(p, { hs: L * H, u: H });
+      const pre = kernel("split_pre"), back = kernel("tanh_back"), tanh = kernel("tanh");
+      for (let t = 0; t < L; t++) {
+        if (t > 0) P.mvAt(Wm, at.hs + (t - 1) * Hs, at.hh);
+        pre(R(x[t]), at.wih, at.bih, at.hh, at.bhh, at.hs + t * Hs, H);
+        tanh(at.hs + t * Hs, H);
+      }
+      const out = new Float64Array(L);
+      for (let t = L - 1; t >= 0; t--) {
+        back(at.dh, at.hs + t * Hs, at.u, H);
+        P.mvAt(Xm, at.u, at.dx);
+        out[t] = Math.abs(of.dx[0]);
+        if (t > 0) P.mvAt(WTm, at.u, at.dh);
+      }
+      return out;
+    }
+
+    function lstmGradWasm(p, x, L) {
+      const { H } = p, G = 4 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
+      const { P, Wm, WTm, Xm, at, of } = gatedMemory(p, { gates: L * G, cs: L * H, tcs: L * H, hs: L * H, dc: H,
+                                                           da: G });
+      of.dc.fill(0);                                     // dL/dc after the last step (c_0 is zero too)
       const pre = kernel("lstm_pre"), cell = kernel("lstm_cell"), mul = kernel("mul"), back = kernel("lstm_back");
       const sigmoid = kernel("sigmoid"), tanh = kernel("tanh");
       for (let t = 0; t < L; t++) {
@@ -578,7 +602,6 @@
         tanh(tc, H);
         mul(g + 3 * Hs, tc, at.hs + t * Hs, H);
       }
-      of.dh.fill(1);
       const out = new Float64Array(L);
       for (let t = L - 1; t >= 0; t--) {
         const g = at.gates + t * G * s, da = at.da;
@@ -592,14 +615,9 @@
     }
 
     function gruGradWasm(p, x, L) {
-      const { H, wih, whh, whhT, bih, bhh } = p, G = 3 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
-      const P = wasmProducts();
-      const [Wm, WTm, Xm] = P.matrices([[whh, G, H], [whhT, H, G], [wih, 1, G]], true);
-      const { at, of } = P.arrays({ wih: G, bih: G, bhh: G, hh: P.rowsOut(G), rzn: L * G, hns: L * H, hs: L * H,
-                                    zero: H, dh: P.rowsOut(H), dxg: G, dhg: G, keep: H, back: P.rowsOut(H),
-                                    dx: P.rowsOut(1) });
-      of.wih.set(wih); of.bih.set(bih); of.bhh.set(bhh);
-      of.hh.fill(0); of.zero.fill(0);                    // W_hh h_0 and h_0
+      const { H } = p, G = 3 * H, s = Type.BYTES_PER_ELEMENT, Hs = H * s;
+      const { P, Wm, WTm, Xm, at, of } = gatedMemory(p, { rzn: L * G, hns: L * H, hs: L * H, dxg: G, dhg: G, keep: H,
+                                                           back: rowsOut(H) });
       const pre = kernel("split_pre"), candidate = kernel("gru_n"), state = kernel("gru_h");
       const back = kernel("gru_back"), add = kernel("add"), sigmoid = kernel("sigmoid"), tanh = kernel("tanh");
       const w = 2 * Hs;   // the n block's offset in w_ih, the biases and W_hh h
@@ -612,7 +630,6 @@
         tanh(q + 2 * Hs, H);                                                    // n
         state(q + Hs, q + 2 * Hs, t > 0 ? at.hs + (t - 1) * Hs : at.zero, at.hs + t * Hs, H);
       }
-      of.dh.fill(1);
       const out = new Float64Array(L);
       for (let t = L - 1; t >= 0; t--) {
         const q = at.rzn + t * G * s;
@@ -628,13 +645,16 @@
       return out;
     }
 
-    // One job: a curve, from decoded data `d`. Used by the page and by the workers alike. The products
-    // run in WebAssembly when the kernels are set and the job does not say wasm: false.
+    // One job: a curve, from decoded data `d`. Used by the page and by the workers alike. It runs in
+    // WebAssembly when the kernels are set and the job does not say wasm: false (1.3's identity init,
+    // a diagonal product, in JavaScript either way).
     function run(d, job) {
       if ((job.dtype === "float32") !== single) throw new Error(`a ${PRECISION} core was given a ${job.dtype} job`);
-      const useWasm = job.wasm !== false;
-      if (job.engine === "gradient-flow") return tanhFlow(d, job.init, job.radius, job.seqLen, useWasm);
-      return gatedFlow(d, job.cell, job.bias, job.seqLen, useWasm);
+      const inWasm = kernelFor(job) === "wasm";
+      if (job.engine === "gradient-flow") {
+        return (inWasm && job.init !== "identity" ? tanhFlowWasm : tanhFlow)(d, job.init, job.radius, job.seqLen);
+      }
+      return gatedFlow(d, job.cell, job.bias, job.seqLen, inWasm);
     }
 
     // Work of a job in multiply-adds, to decide between this thread and a worker.

@@ -1,5 +1,5 @@
-;; The matrix-vector products, the tanh and sigmoid, and the element-wise arithmetic of the LSTM and GRU steps
-;; of the in-page engine (flow_engine.js), in WebAssembly with 128-bit SIMD.
+;; The matrix-vector products, the tanh and sigmoid, and the element-wise arithmetic of the RNN, LSTM and GRU
+;; steps of the in-page engine (flow_engine.js), in WebAssembly with 128-bit SIMD.
 ;;
 ;; out[j] = sum_k M[j, k] x[k], each row summed in the order k = 0, 1, 2, ..., every product and every
 ;; running sum rounded on its own (WebAssembly has no fused multiply-add and its f32 and f64 arithmetic is
@@ -8,7 +8,7 @@
 ;; adds row (8 a + r) of the block's rows (f64: 2 a + r) term after term, so no sum is split or reordered.
 ;;
 ;; The matrix is stored by blocks of rows, so that the block's entries for one k are contiguous
-;; (flow_engine.js, wasmProducts, writes it so, zero rows padding the last block):
+;; (flow_engine.js, runMemory, writes it so, zero rows padding the last block):
 ;;   mv32: blocks of 32 rows, 8 accumulators of f32x4: P[b][k][r] = M[32 b + r, k], 128 bytes per k.
 ;;   mv64: blocks of 16 rows, 8 accumulators of f64x2: P[b][k][r] = M[16 b + r, k], 128 bytes per k.
 ;;   mv64h: mv64 for a matrix whose entries are all float32 values (1.4's weights), stored as float32, 64 bytes
@@ -299,9 +299,9 @@
       (v128.bitselect (f64x2.sub (v128.const f64x2 1.0 1.0) (local.get $s)) (local.get $s) (f64x2.gt (local.get $x) (v128.const f64x2 0.0 0.0)))
       (v128.and (f64x2.gt (local.get $x) (v128.const f64x2 -1.0 -1.0)) (f64x2.lt (local.get $x) (v128.const f64x2 1.0 1.0)))))
 
-  ;; --- the element-wise arithmetic of one LSTM or GRU step, forward and back -------------------------------------
-  ;; flow_engine.js's lstmGrad and gruGrad compute these in JavaScript; lstmGradWasm and gruGradWasm call these
-  ;; kernels instead: each is one line of that arithmetic, the same operations in the same order, every result
+  ;; --- the element-wise arithmetic of one RNN, LSTM or GRU step, forward and back --------------------------------
+  ;; flow_engine.js's tanhFlow, rnnGrad, lstmGrad and gruGrad compute these in JavaScript; their ...Wasm twins
+  ;; call these kernels instead: each is one line of that arithmetic, the same operations in the same order, every result
   ;; rounded in the kernel's precision (f32x4 arithmetic is Math.fround of the double result, as the engine
   ;; rounds). Each comes twice, the same formula in f64x2 (suffix 64) and f32x4 (32). Arguments: x (the step's
   ;; input, where a kernel takes one), byte offsets of its input arrays and then of its output arrays, and the
@@ -364,7 +364,93 @@
       (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
       (br $singles))))
 
-  ;; split_pre: the RNN's and the GRU's r and z pre-activations: a = (x w_ih + b_ih) + (W_hh h + b_hh)
+  ;; rnn_pre: 1.3's tanh RNN's pre-activations: a = x w_ih + W_hh h (no biases)
+  (func (export "rnn_pre64") (param $x f64) (param $w_at i32) (param $hh_at i32) (param $a_at i32) (param $count i32)
+    (local $byte i32) (local $end i32) (local $full i32) (local $x4 v128) (local $w v128) (local $hh v128) (local $a v128)
+    (local.set $x4 (f64x2.splat (local.get $x)))
+    (local.set $end (i32.shl (local.get $count) (i32.const 3)))
+    (local.set $full (i32.and (local.get $end) (i32.const -16)))   ;; the bytes taken 2 lanes at a time
+    (block $vectors_done (loop $vectors
+      (br_if $vectors_done (i32.ge_u (local.get $byte) (local.get $full)))
+      (local.set $w (v128.load (i32.add (local.get $w_at) (local.get $byte))))
+      (local.set $hh (v128.load (i32.add (local.get $hh_at) (local.get $byte))))
+      (local.set $a (f64x2.add (f64x2.mul (local.get $x4) (local.get $w)) (local.get $hh)))
+      (v128.store (i32.add (local.get $a_at) (local.get $byte)) (local.get $a))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 16)))
+      (br $vectors)))
+    (block $singles_done (loop $singles
+      (br_if $singles_done (i32.ge_u (local.get $byte) (local.get $end)))
+      (local.set $w (v128.load64_zero (i32.add (local.get $w_at) (local.get $byte))))
+      (local.set $hh (v128.load64_zero (i32.add (local.get $hh_at) (local.get $byte))))
+      (local.set $a (f64x2.add (f64x2.mul (local.get $x4) (local.get $w)) (local.get $hh)))
+      (v128.store64_lane 0 (i32.add (local.get $a_at) (local.get $byte)) (local.get $a))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 8)))
+      (br $singles))))
+  (func (export "rnn_pre32") (param $x f32) (param $w_at i32) (param $hh_at i32) (param $a_at i32) (param $count i32)
+    (local $byte i32) (local $end i32) (local $full i32) (local $x4 v128) (local $w v128) (local $hh v128) (local $a v128)
+    (local.set $x4 (f32x4.splat (local.get $x)))
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $full (i32.and (local.get $end) (i32.const -16)))   ;; the bytes taken 4 lanes at a time
+    (block $vectors_done (loop $vectors
+      (br_if $vectors_done (i32.ge_u (local.get $byte) (local.get $full)))
+      (local.set $w (v128.load (i32.add (local.get $w_at) (local.get $byte))))
+      (local.set $hh (v128.load (i32.add (local.get $hh_at) (local.get $byte))))
+      (local.set $a (f32x4.add (f32x4.mul (local.get $x4) (local.get $w)) (local.get $hh)))
+      (v128.store (i32.add (local.get $a_at) (local.get $byte)) (local.get $a))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 16)))
+      (br $vectors)))
+    (block $singles_done (loop $singles
+      (br_if $singles_done (i32.ge_u (local.get $byte) (local.get $end)))
+      (local.set $w (v128.load32_zero (i32.add (local.get $w_at) (local.get $byte))))
+      (local.set $hh (v128.load32_zero (i32.add (local.get $hh_at) (local.get $byte))))
+      (local.set $a (f32x4.add (f32x4.mul (local.get $x4) (local.get $w)) (local.get $hh)))
+      (v128.store32_lane 0 (i32.add (local.get $a_at) (local.get $byte)) (local.get $a))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
+      (br $singles))))
+
+  ;; tanh_back: one step back through tanh: u = g (1 - h^2), h = tanh(a) the step's state
+  (func (export "tanh_back64") (param $g_at i32) (param $h_at i32) (param $u_at i32) (param $count i32)
+    (local $byte i32) (local $end i32) (local $full i32) (local $g v128) (local $h v128) (local $u v128)
+    (local.set $end (i32.shl (local.get $count) (i32.const 3)))
+    (local.set $full (i32.and (local.get $end) (i32.const -16)))   ;; the bytes taken 2 lanes at a time
+    (block $vectors_done (loop $vectors
+      (br_if $vectors_done (i32.ge_u (local.get $byte) (local.get $full)))
+      (local.set $g (v128.load (i32.add (local.get $g_at) (local.get $byte))))
+      (local.set $h (v128.load (i32.add (local.get $h_at) (local.get $byte))))
+      (local.set $u (f64x2.mul (local.get $g) (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $h) (local.get $h)))))
+      (v128.store (i32.add (local.get $u_at) (local.get $byte)) (local.get $u))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 16)))
+      (br $vectors)))
+    (block $singles_done (loop $singles
+      (br_if $singles_done (i32.ge_u (local.get $byte) (local.get $end)))
+      (local.set $g (v128.load64_zero (i32.add (local.get $g_at) (local.get $byte))))
+      (local.set $h (v128.load64_zero (i32.add (local.get $h_at) (local.get $byte))))
+      (local.set $u (f64x2.mul (local.get $g) (f64x2.sub (v128.const f64x2 1 1) (f64x2.mul (local.get $h) (local.get $h)))))
+      (v128.store64_lane 0 (i32.add (local.get $u_at) (local.get $byte)) (local.get $u))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 8)))
+      (br $singles))))
+  (func (export "tanh_back32") (param $g_at i32) (param $h_at i32) (param $u_at i32) (param $count i32)
+    (local $byte i32) (local $end i32) (local $full i32) (local $g v128) (local $h v128) (local $u v128)
+    (local.set $end (i32.shl (local.get $count) (i32.const 2)))
+    (local.set $full (i32.and (local.get $end) (i32.const -16)))   ;; the bytes taken 4 lanes at a time
+    (block $vectors_done (loop $vectors
+      (br_if $vectors_done (i32.ge_u (local.get $byte) (local.get $full)))
+      (local.set $g (v128.load (i32.add (local.get $g_at) (local.get $byte))))
+      (local.set $h (v128.load (i32.add (local.get $h_at) (local.get $byte))))
+      (local.set $u (f32x4.mul (local.get $g) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $h) (local.get $h)))))
+      (v128.store (i32.add (local.get $u_at) (local.get $byte)) (local.get $u))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 16)))
+      (br $vectors)))
+    (block $singles_done (loop $singles
+      (br_if $singles_done (i32.ge_u (local.get $byte) (local.get $end)))
+      (local.set $g (v128.load32_zero (i32.add (local.get $g_at) (local.get $byte))))
+      (local.set $h (v128.load32_zero (i32.add (local.get $h_at) (local.get $byte))))
+      (local.set $u (f32x4.mul (local.get $g) (f32x4.sub (v128.const f32x4 1 1 1 1) (f32x4.mul (local.get $h) (local.get $h)))))
+      (v128.store32_lane 0 (i32.add (local.get $u_at) (local.get $byte)) (local.get $u))
+      (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
+      (br $singles))))
+
+  ;; split_pre: 1.4's RNN's and the GRU's r and z pre-activations: a = (x w_ih + b_ih) + (W_hh h + b_hh)
   (func (export "split_pre64") (param $x f64) (param $w_at i32) (param $bi_at i32) (param $hh_at i32) (param $bh_at i32) (param $a_at i32)
       (param $count i32)
     (local $byte i32) (local $end i32) (local $full i32) (local $x4 v128) (local $w v128) (local $bi v128) (local $hh v128) (local $bh v128)
