@@ -2,7 +2,7 @@
 
 Prints (nothing is asserted), for the built chapters 1.3 and 1.4 opened from file:// and scrolled to the
 explorer (on screen, as a reader moves it), each chapter in two pages side by side: as a reader gets it
-(matrix-vector products, tanh and sigmoid, and 1.4's LSTM and GRU step arithmetic in WebAssembly SIMD,
+(matrix-vector products, tanh and sigmoid, and the rest of each step's arithmetic in WebAssembly SIMD,
 flow_kernels.wat) and with ?wasm=off (the plain JavaScript path, as where WebAssembly SIMD is missing).
 Every measurement takes turns between the two pages, so a change in the machine's load falls on both
 paths alike.

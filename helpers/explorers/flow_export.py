@@ -13,11 +13,12 @@ multiple of 16 (the prefix) and, for every length the page offers, the last min(
 `randn(L)` gives: prefix[:L - 16] + tail[L] is exactly what helpers.gradient_flow(seq_len=L) and
 helpers.gated_flow(seq_len=L) use (checked when the file is written).
 
-The engine's matrix-vector products, non-linearities and LSTM and GRU step arithmetic run in WebAssembly
-SIMD where the browser has it: their source is book/_static/flow_kernels.wat (WebAssembly text), which
-`kernel_script` assembles with wasmtime's wat2wasm into one more classic script, flow_kernels.js
-(`window.FLOW_KERNELS = {simd: base64}`), written beside the data scripts when the book is built: no
-binary in git, and base64 in a script works from file:// and in the engine's Blob-URL workers alike.
+The engine's matrix-vector products, non-linearities and the rest of each step's arithmetic run in
+WebAssembly SIMD where the browser has it: their source is book/_static/flow_kernels.wat (WebAssembly
+text), which `kernel_script` assembles with wasmtime's wat2wasm into one more classic script,
+flow_kernels.js (`window.FLOW_KERNELS = {simd: base64}`), written beside the data scripts when the book
+is built: no binary in git, and base64 in a script works from file:// and in the engine's Blob-URL
+workers alike.
 
 `in_page(explorer, engine, seed)` marks an explorer's figure for the engine; the live widget is
 unchanged, and without JavaScript the precomputed figure shows.
