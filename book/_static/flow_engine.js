@@ -336,13 +336,17 @@
     // W_hh = base * (radius / natural radius), computed in float64 and rounded to float32 when
     // asked, exactly as gradient_flow does; h_t = tanh(x_t w_ih + W_hh h_{t-1}); L = readout . h_T;
     // dL/dh_{t-1} = W_hh^T [(1 - h_t^2) * dL/dh_t].
+    function recurrentMatrix(d, init, radius) {
+      const H = d.hidden, scale = radius / d.natural[init], W = new Type(H * H);
+      if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
+      else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
+      return W;
+    }
+
     function tanhFlow(d, init, radius, L) {
       const H = d.hidden;
       const P = init === "identity" ? diagonalProducts() : jsProducts();
-      const scale = radius / d.natural[init];
-      const W = new Type(H * H);
-      if (init === "identity") for (let j = 0; j < H; j++) W[j * H + j] = scale;
-      else W.set(d.bases[init].map((b) => b * scale));   // the product in float64, then stored (rounded)
+      const W = recurrentMatrix(d, init, radius);
       const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
       const x = inputsFor(d, L);
       const states = new Type(L * H), a = new Type(H), A = P.a, AH = A.subarray(0, H);
@@ -531,8 +535,7 @@
 
     function tanhFlowWasm(d, init, radius, L) {
       const H = d.hidden, s = Type.BYTES_PER_ELEMENT, Hs = H * s, P = runMemory();
-      const W = new Type(H * H);
-      W.set(d.bases[init].map((b) => b * (radius / d.natural[init])));   // as tanhFlow makes it
+      const W = recurrentMatrix(d, init, radius);
       const [Wm, WTm] = P.matrices([[W, H, H], [transpose(W, H, H, Type), H, H]]);
       const x = inputsFor(d, L);
       const { at, of } = P.arrays({ wih: H, hh: rowsOut(H), states: L * H, g: rowsOut(H), u: H });

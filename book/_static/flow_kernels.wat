@@ -301,8 +301,8 @@
 
   ;; --- the element-wise arithmetic of one RNN, LSTM or GRU step, forward and back --------------------------------
   ;; flow_engine.js's tanhFlow, rnnGrad, lstmGrad and gruGrad compute these in JavaScript; their ...Wasm twins
-  ;; call these kernels instead: each is one line of that arithmetic, the same operations in the same order, every result
-  ;; rounded in the kernel's precision (f32x4 arithmetic is Math.fround of the double result, as the engine
+  ;; call these kernels instead: each is one line of that arithmetic, the same operations in the same order,
+  ;; every result rounded in the kernel's precision (f32x4 arithmetic is Math.fround of the double result, as the engine
   ;; rounds). Each comes twice, the same formula in f64x2 (suffix 64) and f32x4 (32). Arguments: x (the step's
   ;; input, where a kernel takes one), byte offsets of its input arrays and then of its output arrays, and the
   ;; count of values; an output may be one of the inputs (each value is read before it is written). The values
@@ -568,7 +568,7 @@
       (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
       (br $singles))))
 
-  ;; mul: a product: out = a b (the LSTM's h = o tanh(c))
+  ;; mul: a product: out = p q (the LSTM's h = o tanh(c))
   (func (export "mul64") (param $p_at i32) (param $q_at i32) (param $out_at i32) (param $count i32)
     (local $byte i32) (local $end i32) (local $full i32) (local $p v128) (local $q v128) (local $out v128)
     (local.set $end (i32.shl (local.get $count) (i32.const 3)))
@@ -610,7 +610,7 @@
       (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
       (br $singles))))
 
-  ;; add: a sum: out = a + b (the GRU's dL/dh = z dL/dh' + W_hh^T (...))
+  ;; add: a sum: out = p + q (the GRU's dL/dh = z dL/dh' + W_hh^T (...))
   (func (export "add64") (param $p_at i32) (param $q_at i32) (param $out_at i32) (param $count i32)
     (local $byte i32) (local $end i32) (local $full i32) (local $p v128) (local $q v128) (local $out v128)
     (local.set $end (i32.shl (local.get $count) (i32.const 3)))
@@ -874,7 +874,8 @@
       (local.set $byte (i32.add (local.get $byte) (i32.const 4)))
       (br $singles))))
 
-  ;; gru_back: one step back through the GRU's gates: dL/da for r, z and n (toward x, and toward h, where the reset gate scales W_hn h) and the z dL/dh that h' passes on
+  ;; gru_back: one step back through the GRU's gates: dL/da for r, z and n toward x (xr, xz, xn) and toward h
+  ;; (hr, hz, hnn: the reset gate scales W_hn h), and the z dL/dh that h' passes on (keep)
   (func (export "gru_back64") (param $r_at i32) (param $z_at i32) (param $n_at i32) (param $hn_at i32) (param $hp_at i32) (param $dh_at i32)
       (param $xr_at i32) (param $xz_at i32) (param $xn_at i32) (param $hr_at i32) (param $hz_at i32) (param $hnn_at i32) (param $keep_at i32) (param $count i32)
     (local $byte i32) (local $end i32) (local $full i32) (local $r v128) (local $z v128) (local $n v128) (local $hn v128) (local $hp v128)
