@@ -29,6 +29,9 @@
   engine loads on demand (helpers/explorers/flow_export.py). They are build outputs, not files in git,
   and so is flow_kernels.js, the engine's WebAssembly kernels: book/_static/flow_kernels.wat assembled
   by wasmtime (pinned in requirements.txt) and carried in base64 by a classic script.
+- Chapter 1.6's cliff explorer trains encoder-decoders in the reader's browser: book/_static/copy_trainer.js
+  is loaded where its figure is, and the initial weights PyTorch draws for each context size are
+  written here too, as classic scripts it loads when that size is trained (helpers/explorers/cliff_page.py).
 - Jupyter Book 1 always loads sphinx-thebe, whose page script is added twice and throws
   "Identifier 'THEBE_JS_URL' has already been declared". The course does not use thebe, so its
   hooks are removed.
@@ -124,6 +127,8 @@ def setup_assets(app):
     from helpers.explorers.flow_export import write_data_scripts, write_kernel_script  # imports torch: only when a site is built
     write_data_scripts(target)
     write_kernel_script(target, Path(__file__).resolve().parents[1] / "_static" / "flow_kernels.wat")   # wasmtime assembles it
+    from helpers.explorers.cliff_page import write_weight_scripts
+    write_weight_scripts(target)
     app.config.html_static_path.append(str(target))
 
 
@@ -161,6 +166,8 @@ def page_assets(app, pagename, templatename, context, doctree):
         app.add_js_file(name, priority=100)
         if 'class="flow-engine"' in body:
             app.add_js_file("flow_engine.js", priority=600)   # after plotly.js; computes the flow explorers in the page
+        if 'class="copy-trainer"' in body:
+            app.add_js_file("copy_trainer.js", priority=600)  # after plotly.js; trains 1.6's encoder-decoder in the page
     if STATE["prerender_math"] or 'class="math' not in body:
         scripts = context.get("script_files", [])
         scripts[:] = [s for s in scripts if "mathjax" not in str(getattr(s, "filename", s) or "").lower()

@@ -5,7 +5,7 @@ ValueError that names the parameter and its allowed range instead of a traceback
 torch, or a plausible number computed from nonsense. Every message starts with the parameter's name
 as the caller wrote it: "steps must be an integer >= 1, got 0".
 
-Used by: 54 modules of helpers.
+Used by: 55 modules of helpers.
 """
 import math
 from numbers import Integral, Real

@@ -3,7 +3,7 @@ the library draws from a generator it is given, or builds its models inside `see
 gives torch's global generator back as it found it. So a reader's own random stream is never
 reseeded behind their back, and the same seed gives the same numbers in every build.
 
-Used by: 18 modules of helpers.
+Used by: 19 modules of helpers.
 """
 import contextlib
 import random

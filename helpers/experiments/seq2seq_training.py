@@ -36,8 +36,12 @@ class Seq2SeqRun:
 
 
 def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_len=30, steps=1500,
-                  batch=64, lr=3e-3, vocab_size=10, seed=0, device="cpu", progress=True):
-    """Train with Adam (gradients clipped at norm 1) on lengths uniform in [min_len, max_len]."""
+                  batch=64, lr=3e-3, vocab_size=10, seed=0, device="cpu", progress=True, dtype=torch.float32):
+    """Train with Adam (gradients clipped at norm 1) on lengths uniform in [min_len, max_len].
+
+    The weights are drawn in float32 whatever `dtype` (torch.float32 or torch.float64) the model then
+    trains in, so a float64 run starts from the float32 run's weights: the website's in-page trainer
+    (book/_static/copy_trainer.js) trains in float64 and is checked against such a run."""
     steps = check_int("steps", steps, 1)
     batch = check_int("batch", batch, 1)
     lr = check_float("lr", lr, 0, 1, low_inclusive=False)
@@ -47,22 +51,29 @@ def train_seq2seq(hidden_size=64, attention=None, task="copy", min_len=1, max_le
         check_choice("attention", attention, SCORES)
     seed = check_seed(seed)
     device = check_device(device)
+    dtype = check_choice("dtype", dtype, (torch.float32, torch.float64))
     generator = torch.Generator().manual_seed(seed)
     with seeded(seed):
-        model = Seq2Seq(vocab_size, hidden_size, attention).to(device)
+        model = Seq2Seq(vocab_size, hidden_size, attention).to(device, dtype)
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     run = Seq2SeqRun(model, task, min_len, max_len, steps, seed)
     for _ in progress_bar(range(steps), run.label, progress):
         data = make_batch(batch, min_len, max_len, task, vocab_size, generator).to(device)
-        logits, _ = model(data.source, data.source_lengths, data.decoder_input)
-        loss = F.cross_entropy(logits.transpose(1, 2), data.target, ignore_index=PAD)
-        optimizer.zero_grad()
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
-        run.losses.append(loss.item())
+        run.losses.append(train_step(model, optimizer, data))
     model.eval()
     return run
+
+
+def train_step(model, optimizer, data):
+    """One update on a Seq2SeqBatch: teacher-forced cross-entropy (PAD ignored), its gradients clipped
+    at norm 1, the optimizer's step. Returns the loss before the step."""
+    logits, _ = model(data.source, data.source_lengths, data.decoder_input)
+    loss = F.cross_entropy(logits.transpose(1, 2), data.target, ignore_index=PAD)
+    optimizer.zero_grad()
+    loss.backward()
+    torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+    optimizer.step()
+    return loss.item()
 
 
 @dataclass

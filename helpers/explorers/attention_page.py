@@ -11,7 +11,7 @@ script is one classic <script> with no module and no fetch (helpers.explorers.in
 from file://.
 tests/explorers/test_attention_page.py runs COMPUTE_JS in Node against PyTorch in float64.
 
-Used by: helpers.explorers.attention.
+Used by: helpers.explorers.attention, helpers.explorers.cliff_page.
 """
 import base64
 import html
@@ -22,28 +22,33 @@ from helpers.explorers.inpage import float32_base64, status_line
 from helpers.models.seq2seq import EOS, FIRST_SYMBOL
 
 
-def model_spec(label, run):
-    """One trained model for the page: its sizes, trained lengths and weights (base64 float32)."""
-    model = run.model
+def model_weights(model):
+    """A Seq2Seq's weights by the names the page's scripts use, as base64 float32 (torch's row-major order)."""
     weights = {"embed": model.embed.weight, "combine_w": model.combine.weight, "combine_b": model.combine.bias,
                "out_w": model.out.weight, "out_b": model.out.bias}
     for side, gru in (("enc", model.encoder), ("dec", model.decoder)):
         weights.update({f"{side}_ih": gru.weight_ih_l0, f"{side}_hh": gru.weight_hh_l0,
                         f"{side}_bih": gru.bias_ih_l0, f"{side}_bhh": gru.bias_hh_l0})
-    attention_size = None
     if model.score is not None:
         score = model.score
         if model.attention == "general":
             weights["score_W"] = score.W.weight
         elif model.attention == "additive":
             weights.update(score_Wq=score.W_query.weight, score_Wk=score.W_key.weight, score_v=score.v.weight)
-            attention_size = score.W_query.out_features
         elif model.attention == "concat":
             weights.update(score_W=score.W.weight, score_v=score.v.weight)
-            attention_size = score.W.out_features
+    return {name: float32_base64(t.detach().cpu().float().numpy()) for name, t in weights.items()}
+
+
+def model_spec(label, run):
+    """One trained model for the page: its sizes, trained lengths and weights (base64 float32)."""
+    model = run.model
+    score = model.score
+    attention_size = (score.W_query.out_features if model.attention == "additive" else
+                      score.W.out_features if model.attention == "concat" else None)
     return {"label": label, "kind": model.attention, "hidden": model.hidden_size, "emb": model.embed.embedding_dim,
             "attn": attention_size, "vocab": model.vocab_size, "min_len": run.min_len, "max_len": run.max_len,
-            "w": {name: float32_base64(t.detach().cpu().float().numpy()) for name, t in weights.items()}}
+            "w": model_weights(model)}
 
 
 def weight_bytes(spec):

@@ -1,9 +1,10 @@
 """Accuracy against source length for trained encoder-decoders: the cliff, and where it moves.
 
 Static face: a slider over the context sizes trained when the book was built (it restyles the
-token and whole-sequence accuracy curves). Live face: controls for the context size, the
-attention score, the task, the longest training length and the number of updates, and a button
-that trains a new model on the reader's device and adds its curve to the figure.
+token and whole-sequence accuracy curves); on the website, helpers.explorers.cliff_page adds
+controls that train new models in the reader's browser and add their curves. Live face: controls
+for the context size, the attention score, the task, the longest training length and the number of
+updates, and a button that trains a new model on the reader's device and adds its curve to the figure.
 
 Used in: 1.6.
 """
@@ -38,7 +39,7 @@ def static_cliff_figure(runs, results, active_hidden):
                     mode="lines+markers", line=dict(color=PALETTE[1], dash="dash"), hovertemplate="%{y:.1f}%")
     steps = [dict(method="update", label=str(h),
                   args=[{"y": [percent(results[h].token_accuracy), percent(results[h].sequence_accuracy)]},
-                        {"title.text": _cliff_title(runs[h])}]) for h in sizes]
+                        {"title.text": _cliff_title(runs[h])}, [0, 1]]) for h in sizes]   # not the curves added later
     fig.update_layout(title=_cliff_title(runs[active_hidden]), margin=dict(b=150),
                       sliders=[value_slider(
                           steps, sizes.index(active_hidden), "context size (numbers) = ", -0.25)])
