@@ -861,15 +861,26 @@ def test_a_moved_slider_lays_out_itself_not_the_page(browser):
     ownLayout), each move laid out the whole page, its 15,865 layout objects."""
     page, problems = open_explorer(browser, (SITE / CHAPTER["gradient-flow"]).as_uri())
     ex = "window.FlowEngine.explorers[0]"
-    page.evaluate(f"() => {ex}.set({{hidden: 64, seqLen: 100, dtype: 'float32', init: 'all', radius: 1.0}})")
     page.evaluate(f"() => {ex}.gd.scrollIntoView({{block: 'center'}})")
-    page.wait_for_timeout(500)                       # the status line and number boxes settle first
-    browser.start_tracing(page=page, categories=["devtools.timeline"])
-    page.evaluate(f"""async () => {{
-      const ex = {ex}, frame = () => new Promise((r) => requestAnimationFrame(r));
-      for (const radius of [0.95, 0.9, 0.85, 0.8, 0.75, 0.7]) {{ await ex.set({{radius}}); await frame(); }}
-    }}""")
-    events = json.loads(browser.stop_tracing())["traceEvents"]
+    # The engine takes changes less than SETTLE_MS (150 ms) apart for a drag. On a machine so busy that
+    # two moves come further apart, each is a pause, which writes the number boxes (a layout of the page,
+    # rightly): such an attempt decides nothing, and the moves are made again.
+    for _ in range(3):
+        page.evaluate(f"() => {ex}.set({{hidden: 64, seqLen: 100, dtype: 'float32', init: 'all', radius: 1.0}})")
+        page.wait_for_timeout(500)                       # the status line and number boxes settle first
+        browser.start_tracing(page=page, categories=["devtools.timeline"])
+        starts = page.evaluate(f"""async () => {{
+          const ex = {ex}, frame = () => new Promise((r) => requestAnimationFrame(r)), starts = [];
+          for (const radius of [0.95, 0.9, 0.85, 0.8, 0.75, 0.7]) {{
+            starts.push(performance.now()); await ex.set({{radius}}); await frame();
+          }}
+          return starts.concat([performance.now()]);
+        }}""")
+        events = json.loads(browser.stop_tracing())["traceEvents"]
+        if max(np.diff(starts)) < 150:
+            break
+    else:
+        pytest.skip(f"the machine was too busy for a drag: moves {np.round(np.diff(starts))} ms apart, three times")
     layouts = [e["args"]["beginData"] for e in events if e.get("name") == "Layout" and e.get("ph") == "X"]
     assert len(layouts) >= 6, f"the trace should record a layout for each move: {len(layouts)}"
     # the first move comes after a pause, so it also writes the number boxes (syncControls), which lays
