@@ -381,13 +381,13 @@
       let step = 0;
       function update() {
         const batch = makeBatch(random, o.batch, o.minLen, o.maxLen, o.task, o.vocab);
-        let count = 0, loss = 0;
+        let count = 0;
         for (const L of batch.lengths) count += L + 1;       // the target's tokens and EOS: what is not PAD
         for (const name in G) G[name].fill(0);
         // longest first (a stable sort), for the lockstep of makeModel
         const order = batch.lengths.map((L, i) => i).sort((i, k) => batch.lengths[k] - batch.lengths[i] || i - k);
         model.beginBatch();
-        loss = model.lossAndGradient(order.map((i) => batch.sources[i]), order.map((i) => batch.targets[i]), G, 1 / count);
+        const loss = model.lossAndGradient(order.map((i) => batch.sources[i]), order.map((i) => batch.targets[i]), G, 1 / count);
         model.endBatch(G);
         clipGradNorm(G, 1);
         adamStep(P, G, state, o.lr, ++step);
@@ -416,10 +416,10 @@
         }
         return { token, sequence };
       }
-      return { update, accuracy, params: P, get step() { return step; } };
+      return { update, accuracy, get step() { return step; } };
     }
 
-    return { mt19937, makeBatch, shapes, trainer, clipGradNorm, adamStep };
+    return { mt19937, makeBatch, trainer, clipGradNorm };
   }
 
   const core = trainerCore();

@@ -21,6 +21,7 @@ from helpers.core.checks import check_choice, check_seed
 from helpers.core.seeding import seeded
 from helpers.explorers.attention_page import model_weights
 from helpers.explorers.cliff import LIVE_CONTROLS
+from helpers.explorers.inpage import MarkedExplorer
 from helpers.models.seq2seq import Seq2Seq
 
 HIDDEN_SIZES = (8, 16, 32, 64, 128)     # 128's weights are 0.55 MB of script; a 256 would be 2.7 MB
@@ -77,31 +78,10 @@ def page_spec(lengths, defaults):
             "eval": {"lengths": list(lengths), "n": EVAL_N, "seed": EVAL_SEED}}
 
 
-class TrainableInPage:
-    """The cliff explorer, with a marker that tells copy_trainer.js to put its controls under the figure."""
-
-    def __init__(self, explorer, spec):
-        self.explorer, self.spec = explorer, spec
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.explorer._repr_mimebundle_(include, exclude))
-        spec = html.escape(json.dumps(self.spec, separators=(",", ":")))
-        bundle["text/html"] = f'<div class="copy-trainer" data-spec="{spec}" hidden></div>' + bundle["text/html"]
-        return bundle
-
-    def __getattr__(self, name):          # figure, widget, ...: the explorer's own
-        if name == "explorer":
-            raise AttributeError(name)
-        return getattr(self.explorer, name)
-
-
 def trainable_in_page(explorer, lengths, defaults):
     """Mark the cliff explorer so that the website trains new models in the reader's browser.
 
     lengths: the source lengths its accuracy curves are measured at; defaults: the settings the controls
     start at (hidden_size, task, max_len, steps: the chapter's)."""
-    figure = explorer.static_figure
-    meta = dict(figure.layout.meta or {})
-    meta["code"] = list(meta.get("code", [])) + [TRAINER_SCRIPT]      # the caption's "Code:" line names it
-    figure.update_layout(meta=meta)
-    return TrainableInPage(explorer, page_spec(lengths, defaults))
+    spec = html.escape(json.dumps(page_spec(lengths, defaults), separators=(",", ":")))
+    return MarkedExplorer(explorer, f'<div class="copy-trainer" data-spec="{spec}" hidden></div>', TRAINER_SCRIPT)

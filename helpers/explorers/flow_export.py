@@ -37,6 +37,7 @@ import torch
 from helpers.core.checks import check_choice, check_int, check_seed
 from helpers.experiments.gated_flow import _modules
 from helpers.experiments.gradient_flow import _input_side, _recurrent_bases
+from helpers.explorers.inpage import MarkedExplorer
 from helpers.models.inits import INITS
 
 HIDDEN_SIZES = (16, 32, 64, 128, 256)
@@ -174,33 +175,18 @@ def inputs_for_length(data, seq_len, dtype="<f8"):
 
 # -- the marker that hands a figure to the engine ------------------------------------------------------------
 
-class InPage:
+class InPage(MarkedExplorer):
     """An explorer whose website figure the in-page engine takes over; the live widget is unchanged."""
 
     def __init__(self, explorer, engine, seed):
-        self.explorer = explorer
         self.engine = check_choice("engine", engine, tuple(ENGINES))
         self.seed = check_seed(seed)
-
-    def _repr_mimebundle_(self, include=None, exclude=None):
-        bundle = dict(self.explorer._repr_mimebundle_(include, exclude))
-        marker = (f'<div class="flow-engine" data-engine="{html.escape(self.engine)}" data-seed="{self.seed}" '
-                  f'data-hidden-sizes="{",".join(map(str, HIDDEN_SIZES))}" hidden></div>')
-        bundle["text/html"] = marker + bundle["text/html"]
-        return bundle
-
-    def __getattr__(self, name):          # figure, widget, ...: the explorer's own
-        if name == "explorer":
-            raise AttributeError(name)
-        return getattr(self.explorer, name)
+        super().__init__(explorer, f'<div class="flow-engine" data-engine="{html.escape(self.engine)}" '
+                         f'data-seed="{self.seed}" data-hidden-sizes="{",".join(map(str, HIDDEN_SIZES))}" hidden></div>',
+                         ENGINE_SCRIPT)
 
 
 def in_page(explorer, engine, seed=None):
     """Mark `explorer` so that the website recomputes its figure in the reader's browser."""
     engine = check_choice("engine", engine, tuple(ENGINES))
-    figure = getattr(explorer, "static_figure", None)
-    if figure is not None:            # the website's caption names the engine's script too
-        meta = dict(figure.layout.meta or {})
-        meta["code"] = list(meta.get("code", [])) + [ENGINE_SCRIPT]
-        figure.update_layout(meta=meta)
     return InPage(explorer, engine, ENGINES[engine] if seed is None else seed)

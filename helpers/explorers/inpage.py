@@ -8,8 +8,13 @@ of spec, gd (the plotly div) and box (the controls' box) that listens to the con
 figure). The script is classic, with no module, fetch or import, so it runs from file:// too; it waits
 for plotly.js to have drawn the figure, then runs WIRING once.
 
-Used by: helpers.explorers.attention, helpers.explorers.attention_page, helpers.explorers.first_input_decay,
-helpers.explorers.lanes, helpers.explorers.local_attention.
+The explorers whose page script is a static file of book/_static (1.3's and 1.4's flow engine, 1.6's
+trainer) are marked instead (MarkedExplorer): a hidden <div> the script looks for goes before the explorer's
+figure, and the caption's "Code:" line names the script.
+
+Used by: helpers.explorers.attention, helpers.explorers.attention_page, helpers.explorers.cliff_page,
+helpers.explorers.first_input_decay, helpers.explorers.flow_export, helpers.explorers.lanes,
+helpers.explorers.local_attention.
 """
 import base64
 import json
@@ -99,3 +104,27 @@ class InPageExplorer(DualExplorer):
         bundle["text/html"] = (STYLE + self._controls(spec["box"], spec) + figure
                                + page_script(self.compute_js, self.wiring_js, spec))
         return bundle
+
+
+class MarkedExplorer:
+    """An explorer shown with `marker` (a hidden <div> a page script looks for) before its figure, and
+    `script` (that script's path) on its caption's "Code:" line; its live face, figure and every other
+    attribute are the explorer's own."""
+
+    def __init__(self, explorer, marker, script):
+        self.explorer, self.marker = explorer, marker
+        figure = getattr(explorer, "static_figure", None)
+        if figure is not None:
+            meta = dict(figure.layout.meta or {})
+            meta["code"] = list(meta.get("code", [])) + [script]
+            figure.update_layout(meta=meta)
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        bundle = dict(self.explorer._repr_mimebundle_(include, exclude))
+        bundle["text/html"] = self.marker + bundle["text/html"]
+        return bundle
+
+    def __getattr__(self, name):          # figure, widget, ...: the explorer's own
+        if name == "explorer":
+            raise AttributeError(name)
+        return getattr(self.explorer, name)

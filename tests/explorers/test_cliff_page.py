@@ -6,7 +6,6 @@ test); its greedy decoding gives accuracy_by_length's numbers exactly. In the bu
 trains from its controls, matches PyTorch the same way, adds the curve, stops when told, and says
 which input it cannot take.
 """
-import base64
 import json
 import re
 import shutil
@@ -19,6 +18,7 @@ import torch
 
 from helpers.core.seeding import seeded
 from helpers.experiments.seq2seq_training import accuracy_by_length, train_seq2seq
+from helpers.explorers.attention_page import float32_values
 from helpers.explorers.cliff_page import (
     HIDDEN_SIZES,
     initial_weights,
@@ -58,8 +58,7 @@ def run_trainer(program):
 
 def weights_js(hidden_size):
     """The page's weights for one size, as JS numbers (float32 values): what loadWeights hands the worker."""
-    return {name: np.frombuffer(base64.b64decode(b64), "<f4").astype(float).tolist()
-            for name, b64 in initial_weights(hidden_size).items()}
+    return {name: float32_values(b64).tolist() for name, b64 in initial_weights(hidden_size).items()}
 
 
 def settings(hidden, task="copy", max_len=24, min_len=1, batch=64):
@@ -156,10 +155,10 @@ def test_the_weights_script_holds_what_train_seq2seq_starts_from():
     data = json.loads(re.search(r"\] = (\{.*\});\n$", text).group(1))
     with seeded(0):
         model = Seq2Seq(10, 16, None)
-    assert torch.equal(torch.from_numpy(np.frombuffer(base64.b64decode(data["w"]["dec_hh"]), "<f4").copy()),
-                       model.decoder.weight_hh_l0.detach().flatten())
-    embed = torch.from_numpy(np.frombuffer(base64.b64decode(data["w"]["embed"]), "<f4").copy()).view(13, 32)
-    assert torch.equal(embed, model.embed.weight.detach()) and not embed[0].any()     # PAD's row is zero
+    assert torch.equal(torch.from_numpy(float32_values(data["w"]["dec_hh"])),
+                       model.decoder.weight_hh_l0.detach().double().flatten())
+    embed = torch.from_numpy(float32_values(data["w"]["embed"])).view(13, 32)
+    assert torch.equal(embed, model.embed.weight.detach().double()) and not embed[0].any()     # PAD's row is zero
     assert data["hidden"] == 16 and weights_file_name(16) == "copytrain_h16.js"
 
 
